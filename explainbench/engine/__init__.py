@@ -1,0 +1,1 @@
+"""The shared training and decoding engine for every neural explainer."""

@@ -1,0 +1,129 @@
+"""What the shared engine asks of a neural model, and the training settings every reference uses.
+
+The engine (trainer.py, decoding.py, neural.py) owns batching, optimisation, schedules, checkpoints,
+early stopping and greedy decoding. A model owns only its equations: a loss on a Batch, and one
+decoding step. That keeps one training loop and one decoding routine for every neural explainer.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from explainbench.api.explainer import ExplainerConfig
+
+
+@dataclass
+class Batch:
+    """A padded mini-batch of encoded records (all tensors on one device).
+
+    text holds `<bos> w1 .. wT <eos>` then `<pad>`, shape [B, L] with L = max_words + 2 at most.
+    feature is the vocabulary id of the record's feature word (`<unk>` where the record has none).
+    sentiment is 1 for positive (rating >= 3 where the source has no label) and 0 for negative.
+    """
+
+    user: torch.Tensor  # long [B], dense user index (0..n_users-1)
+    item: torch.Tensor  # long [B], dense item index
+    rating: torch.Tensor  # float [B]
+    sentiment: torch.Tensor  # long [B]
+    feature: torch.Tensor  # long [B]
+    text: torch.Tensor  # long [B, L]
+
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(**{k: v.to(device) for k, v in self.__dict__.items()})
+
+    def __len__(self) -> int:
+        return int(self.user.shape[0])
+
+
+@dataclass
+class StepLoss:
+    """The objective to back-propagate and its named parts (logged per step to train_log.jsonl)."""
+
+    total: torch.Tensor
+    parts: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+@dataclass
+class Vocab:
+    """What a model needs to know about the shared tokenizer."""
+
+    size: int
+    pad_id: int
+    bos_id: int
+    eos_id: int
+    unk_id: int
+
+
+class ExplainerModule(nn.Module):
+    """A neural explainer's network. Implement loss(), start_decoding() and decode_step().
+
+    Decoding contract (batched greedy, shared by every model, see engine/decoding.py):
+      state = start_decoding(batch)          # encode user/item/rating/feature; may use batch.rating
+      logits, state = decode_step(state, previous_tokens)   # previous_tokens: long [B]; logits [B, V]
+    The first previous_tokens are `<bos>`. A Transformer keeps its key/value cache in state so a step
+    never recomputes the prefix.
+    """
+
+    global_step: int = 0  # set by the trainer before every training step (annealing schedules read it)
+
+    def set_step(self, step: int) -> None:
+        self.global_step = step
+
+    @abstractmethod
+    def loss(self, batch: Batch) -> StepLoss:
+        """Training objective on a batch (teacher forcing)."""
+
+    def validation_loss(self, batch: Batch) -> StepLoss:
+        """Validation objective, called under torch.no_grad() in eval mode. Default: loss()."""
+        return self.loss(batch)
+
+    @abstractmethod
+    def start_decoding(self, batch: Batch) -> Any:
+        """Encode the request part of the batch; return the decoding state."""
+
+    @abstractmethod
+    def decode_step(self, state: Any, previous: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """Next-token logits [B, V] given the previous token ids [B]; returns the new state."""
+
+    def predict_rating(self, batch: Batch) -> torch.Tensor | None:
+        """Predicted ratings [B] where the model has a rating head; None otherwise."""
+        return None
+
+    def predict_feature(self, batch: Batch) -> torch.Tensor | None:
+        """Predicted feature word ids [B] (vocabulary ids) where the model makes one; None otherwise."""
+        return None
+
+
+@dataclass
+class NeuralConfig(ExplainerConfig):
+    """Training settings shared by every neural explainer; each model overrides the defaults.
+
+    Early-stopping and decay follow the references: a "stall" is an epoch whose validation loss
+    does not beat best * (1 - stall_threshold). At each stall the learning rate is multiplied by
+    lr_decay (PETER 0.25, MVAE 0.8 with threshold 0.02; 1.0 = no decay). Training ends when the
+    number of stalls reaches patience, counted in total (patience_rule="total", as PETER, NRT and
+    Att2Seq do: the counter is never reset) or in a row ("consecutive").
+    """
+
+    optimizer: str = "adam"  # sgd | adam | adamw
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    max_epochs: int = 100
+    patience: int = 5
+    patience_rule: str = "total"  # total | consecutive
+    lr_decay: float = 1.0
+    stall_threshold: float = 0.0
+    warmup_steps: int = 0
+    clip_norm: float | None = None
+    max_words: int = 15  # explanation length in words, as in the references
+    gen_max_len: int = 15  # greedy decoding steps
+    eval_batch_size: int = 256
+    max_steps_per_epoch: int | None = None  # CPU-sized recipes may cap an epoch
+    log_every: int = 1  # write a "step" line to train_log.jsonl every k training steps
+    device: str = ""  # "" = the context's device (CLI --device, default auto); else auto | cpu | cuda[:N]

@@ -1,0 +1,465 @@
+"""The training loop every neural explainer shares.
+
+Per epoch: shuffled mini-batches -> module.loss(batch) -> backward -> optional gradient clipping ->
+optimiser step, then the validation loss decides three things, following the references:
+  * a new lowest validation loss keeps a copy of the weights (restored when training ends);
+  * a "stall" is an epoch whose validation loss does not beat the reference loss by stall_threshold
+    (relative; 0 = any decrease counts). At each stall the learning rate is multiplied by lr_decay
+    (PETER x0.25 after every non-improving epoch; the MVAE paper x0.8 when the loss fails to drop by 2%);
+  * training stops when the stalls reach `patience`, counted in total (PETER / NRT / Att2Seq: the counter
+    is never reset; the stopping stall does not decay the rate, as in PETER's main.py) or in a row.
+Learning rate at optimiser step s (0-based): lr * decay_factor * min(1, (s + 1) / warmup_steps).
+
+Every epoch ends with an atomic checkpoint (run_dir/checkpoint/<log_name>.pt) holding the model,
+optimiser, schedule and early-stopping state, the best weights and the RNG states of python, numpy and
+torch; resume=True continues from it and reproduces the uninterrupted run bit for bit on CPU (batch order
+is a function of seed + epoch, see batching.py). run_dir/train_log.jsonl gets one JSON line per logged
+step and per epoch (schema in docs/engine.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from explainbench.api.results import atomic_write_text
+from explainbench.engine.checkpoint import (
+    CheckpointError,
+    atomic_torch_save,
+    capture_rng,
+    cpu_state_dict,
+    load_checkpoint,
+    restore_rng,
+)
+from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig
+from explainbench.engine.seed import resolve_device
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+PATIENCE_RULES = ("total", "consecutive")
+LOG_FILE = "train_log.jsonl"
+CHECKPOINT_DIR = "checkpoint"
+# Config keys that may differ between an interrupted run and its resumption (they do not change training).
+RESUME_FREE_KEYS = frozenset({"device", "eval_batch_size", "gen_max_len", "log_every"})
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (non-finite loss, empty validation split)."""
+
+
+@dataclass
+class TrainResult:
+    """What fit() reports. history holds the epoch records written to train_log.jsonl."""
+
+    best_val_loss: float
+    best_epoch: int
+    epochs: int
+    steps: int
+    stopped_early: bool
+    history: list[dict[str, Any]] = field(default_factory=list)
+    resumed_from_epoch: int | None = None
+
+
+def make_optimizer(config: NeuralConfig, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """SGD, Adam or AdamW at config.lr with config.weight_decay (no momentum: PETER's plain SGD)."""
+    params = [p for p in params if p.requires_grad]
+    name = config.optimizer.lower()
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+@dataclass
+class LrSchedule:
+    """Linear warm-up times the product of all decays so far."""
+
+    base_lr: float
+    warmup_steps: int = 0
+    decay_factor: float = 1.0
+
+    def lr_at(self, step: int) -> float:
+        warm = 1.0 if self.warmup_steps <= 0 else min(1.0, (step + 1) / self.warmup_steps)
+        return self.base_lr * self.decay_factor * warm
+
+
+@dataclass
+class EpochDecision:
+    new_best: bool  # lowest validation loss so far: keep these weights
+    stalled: bool  # did not beat the reference loss by the threshold
+    stop: bool  # patience exhausted
+
+
+@dataclass
+class StallTracker:
+    """Early stopping and decay-on-stall bookkeeping (ReduceLROnPlateau-style relative threshold)."""
+
+    patience: int
+    rule: str = "total"
+    threshold: float = 0.0
+    lr_decay: float = 1.0
+    best_val_loss: float = math.inf
+    best_epoch: int = 0
+    reference: float = math.inf  # the loss an epoch must beat by `threshold` not to stall
+    stalls: int = 0
+    in_a_row: int = 0
+    decay_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.rule not in PATIENCE_RULES:
+            raise ValueError(
+                f"unknown patience_rule {self.rule!r}; choose one of {', '.join(PATIENCE_RULES)}"
+            )
+
+    def observe(self, epoch: int, val_loss: float) -> EpochDecision:
+        finite = math.isfinite(val_loss)
+        new_best = finite and val_loss < self.best_val_loss
+        if new_best:
+            self.best_val_loss = val_loss
+            self.best_epoch = epoch
+        if math.isinf(self.reference):
+            significant = finite
+        else:
+            significant = finite and val_loss < self.reference - self.threshold * abs(self.reference)
+        if significant:
+            self.reference = val_loss
+            self.in_a_row = 0
+            return EpochDecision(new_best=new_best, stalled=False, stop=False)
+        self.stalls += 1
+        self.in_a_row += 1
+        count = self.stalls if self.rule == "total" else self.in_a_row
+        if self.patience > 0 and count >= self.patience:
+            return EpochDecision(new_best=new_best, stalled=True, stop=True)
+        self.decay_factor *= self.lr_decay
+        return EpochDecision(new_best=new_best, stalled=True, stop=False)
+
+
+def _as_float(value: torch.Tensor | float) -> float:
+    return float(value.detach().item()) if isinstance(value, torch.Tensor) else float(value)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+class Trainer:
+    """Fits one ExplainerModule. train_batches(epoch) and val_batches() return fresh iterables of Batch.
+
+    epoch_callback(epoch, record) runs after each epoch's checkpoint is written (tests use it to
+    interrupt a run; a callback that raises stops training with the checkpoint on disk).
+    """
+
+    def __init__(
+        self,
+        module: ExplainerModule,
+        config: NeuralConfig,
+        *,
+        run_dir: Path | None = None,
+        device: str | torch.device = "cpu",
+        progress: bool = True,
+        log_name: str = "train",
+        resume: bool = False,
+        epoch_callback: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> None:
+        if config.patience_rule not in PATIENCE_RULES:
+            raise ValueError(
+                f"unknown patience_rule {config.patience_rule!r}; choose one of {', '.join(PATIENCE_RULES)}"
+            )
+        self.module = module
+        self.config = config
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.progress = progress
+        self.log_name = log_name
+        self.resume = resume
+        self.epoch_callback = epoch_callback
+        self.console = Console(stderr=True)
+
+    # ------------------------------------------------------------------ files
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return None if self.run_dir is None else self.run_dir / CHECKPOINT_DIR / f"{self.log_name}.pt"
+
+    @property
+    def log_path(self) -> Path | None:
+        return None if self.run_dir is None else self.run_dir / LOG_FILE
+
+    def _prepare_log(self, keep_until_epoch: int) -> None:
+        """Keep other stages' lines and this stage's lines up to keep_until_epoch (drops a crashed tail)."""
+        path = self.log_path
+        if path is None or not path.exists():
+            return
+        kept = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash
+            if (
+                rec.get("stage", "train") != self.log_name
+                or int(rec.get("epoch", 0)) <= keep_until_epoch
+            ):
+                kept.append(line)
+        atomic_write_text(path, "".join(f"{line}\n" for line in kept))
+
+    def _log(self, record: dict[str, Any]) -> None:
+        if self.log_path is None:
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"stage": self.log_name, **record}) + "\n")
+
+    def _config_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+    def _check_resumable(self, saved: dict[str, Any]) -> None:
+        now = self._config_dict()
+        differ = sorted(
+            k for k in set(now) | set(saved) if k not in RESUME_FREE_KEYS and now.get(k) != saved.get(k)
+        )
+        if differ:
+            raise CheckpointError(
+                f"{self.checkpoint_path}: written with a different config (keys {differ}); "
+                "resume with the original settings or start a new run"
+            )
+
+    def _save(self, **state: Any) -> None:
+        if self.checkpoint_path is not None:
+            atomic_torch_save(state, self.checkpoint_path)
+
+    # ------------------------------------------------------------------ loop
+    def fit(
+        self,
+        train_batches: Callable[[int], Iterable[Batch]],
+        val_batches: Callable[[], Iterable[Batch]],
+    ) -> TrainResult:
+        cfg = self.config
+        module = self.module.to(self.device)
+        optimizer = make_optimizer(cfg, module.parameters())
+        schedule = LrSchedule(base_lr=cfg.lr, warmup_steps=cfg.warmup_steps)
+        tracker = StallTracker(
+            patience=cfg.patience,
+            rule=cfg.patience_rule,
+            threshold=cfg.stall_threshold,
+            lr_decay=cfg.lr_decay,
+        )
+        best_state: dict[str, torch.Tensor] | None = None
+        history: list[dict[str, Any]] = []
+        first_epoch, step, resumed_from = 1, 0, None
+        stopped_early = False
+
+        ckpt_path = self.checkpoint_path
+        if self.resume and ckpt_path is not None and ckpt_path.exists():
+            ckpt = load_checkpoint(ckpt_path, map_location=self.device)
+            self._check_resumable(ckpt["config"])
+            module.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            tracker = StallTracker(**ckpt["tracker"])
+            schedule.decay_factor = tracker.decay_factor
+            best_state = ckpt["best_model"]
+            history = list(ckpt["history"])
+            step = int(ckpt["step"])
+            resumed_from = int(ckpt["epoch"])
+            first_epoch = resumed_from + 1
+            stopped_early = bool(ckpt["stopped_early"])
+            restore_rng(ckpt["rng"])
+            self._prepare_log(keep_until_epoch=resumed_from)
+            if ckpt["finished"]:
+                if best_state is not None:
+                    module.load_state_dict(best_state)
+                return TrainResult(
+                    best_val_loss=tracker.best_val_loss,
+                    best_epoch=tracker.best_epoch,
+                    epochs=resumed_from,
+                    steps=step,
+                    stopped_early=stopped_early,
+                    history=history,
+                    resumed_from_epoch=resumed_from,
+                )
+        else:
+            self._prepare_log(keep_until_epoch=0)
+
+        epoch = first_epoch - 1
+        with self._progress_bar() as bar:
+            epochs_task = bar.add_task(
+                f"{self.log_name} epochs", total=cfg.max_epochs, completed=epoch, info=""
+            )
+            for epoch in range(first_epoch, cfg.max_epochs + 1):
+                batches = train_batches(epoch)
+                n_batches = len(batches) if hasattr(batches, "__len__") else None
+                if n_batches is not None and cfg.max_steps_per_epoch is not None:
+                    n_batches = min(n_batches, cfg.max_steps_per_epoch)
+                batch_task = bar.add_task(f"epoch {epoch}", total=n_batches, info="")
+                module.train()
+                sums: dict[str, float] = {}
+                seen = 0
+                lr = schedule.lr_at(step)
+                started = time.perf_counter()
+                for i, batch in enumerate(batches):
+                    if cfg.max_steps_per_epoch is not None and i >= cfg.max_steps_per_epoch:
+                        break
+                    lr = schedule.lr_at(step)
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+                    module.set_step(step)
+                    batch = batch.to(self.device)
+                    optimizer.zero_grad(set_to_none=True)
+                    out = module.loss(batch)
+                    out.total.backward()
+                    if cfg.clip_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
+                    optimizer.step()
+                    step += 1
+                    total = _as_float(out.total)
+                    if not math.isfinite(total):
+                        raise TrainingError(
+                            f"{self.log_name}: loss is {total} at epoch {epoch}, step {step}; "
+                            "lower the learning rate or check the data"
+                        )
+                    parts = {k: _as_float(v) for k, v in out.parts.items()}
+                    size = len(batch)
+                    seen += size
+                    sums["loss"] = sums.get("loss", 0.0) + total * size
+                    for k, v in parts.items():
+                        sums[k] = sums.get(k, 0.0) + v * size
+                    if cfg.log_every > 0 and step % cfg.log_every == 0:
+                        self._log(
+                            {
+                                "kind": "step",
+                                "epoch": epoch,
+                                "step": step,
+                                "lr": lr,
+                                "loss": total,
+                                **parts,
+                            }
+                        )
+                    rate = seen / max(time.perf_counter() - started, 1e-9)
+                    bar.update(batch_task, advance=1, info=f"loss {total:.4f} | {rate:,.0f} ex/s")
+                train_s = time.perf_counter() - started
+                bar.remove_task(batch_task)
+                if seen == 0:
+                    raise TrainingError(f"{self.log_name}: epoch {epoch} had no training batches")
+
+                val = self.evaluate(val_batches)
+                decision = tracker.observe(epoch, val["loss"])
+                schedule.decay_factor = tracker.decay_factor
+                if decision.new_best:
+                    best_state = cpu_state_dict(module)
+                record: dict[str, Any] = {
+                    "kind": "epoch",
+                    "epoch": epoch,
+                    "step": step,
+                    "train_loss": sums["loss"] / seen,
+                    **{f"train_{k}": v / seen for k, v in sums.items() if k != "loss"},
+                    "val_loss": _finite_or_none(val["loss"]),
+                    **{f"val_{k}": _finite_or_none(v) for k, v in val.items() if k != "loss"},
+                    "lr": lr,
+                    "next_lr": schedule.lr_at(step),
+                    "examples_per_s": seen / max(train_s, 1e-9),
+                    "train_s": train_s,
+                    "stalled": decision.stalled,
+                    "stalls": tracker.stalls,
+                    "best_val_loss": _finite_or_none(tracker.best_val_loss),
+                    "best_epoch": tracker.best_epoch,
+                }
+                history.append(record)
+                self._log(record)
+                stopped_early = decision.stop
+                finished = decision.stop or epoch == cfg.max_epochs
+                if finished and best_state is not None:
+                    last_state = cpu_state_dict(module)
+                    module.load_state_dict(best_state)
+                else:
+                    last_state = module.state_dict()
+                tracker_state = dataclasses.asdict(tracker)
+                self._save(
+                    version=1,
+                    stage=self.log_name,
+                    config=self._config_dict(),
+                    epoch=epoch,
+                    step=step,
+                    finished=finished,
+                    stopped_early=stopped_early,
+                    model=last_state,
+                    optimizer=optimizer.state_dict(),
+                    tracker=tracker_state,
+                    best_model=best_state,
+                    history=history,
+                    rng=capture_rng(),
+                )
+                bar.update(
+                    epochs_task,
+                    advance=1,
+                    info=f"val {val['loss']:.4f} | best {tracker.best_val_loss:.4f} "
+                    f"(epoch {tracker.best_epoch}) | stalls {tracker.stalls}/{cfg.patience}",
+                )
+                if self.epoch_callback is not None:
+                    self.epoch_callback(epoch, record)
+                if finished:
+                    break
+        return TrainResult(
+            best_val_loss=tracker.best_val_loss,
+            best_epoch=tracker.best_epoch,
+            epochs=epoch,
+            steps=step,
+            stopped_early=stopped_early,
+            history=history,
+            resumed_from_epoch=resumed_from,
+        )
+
+    @torch.no_grad()
+    def evaluate(self, val_batches: Callable[[], Iterable[Batch]]) -> dict[str, float]:
+        """Batch-size-weighted means of validation_loss().total ("loss") and its parts."""
+        module = self.module
+        module.eval()
+        sums: dict[str, float] = {}
+        seen = 0
+        for batch in val_batches():
+            batch = batch.to(self.device)
+            out = module.validation_loss(batch)
+            size = len(batch)
+            seen += size
+            sums["loss"] = sums.get("loss", 0.0) + _as_float(out.total) * size
+            for k, v in out.parts.items():
+                sums[k] = sums.get(k, 0.0) + _as_float(v) * size
+        module.train()
+        if seen == 0:
+            raise TrainingError(
+                f"{self.log_name}: the validation split has no usable records "
+                "(are all its users or items missing from the training split?)"
+            )
+        return {k: v / seen for k, v in sums.items()}
+
+    def _progress_bar(self) -> Progress:
+        return Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.progress,
+            transient=False,
+        )
