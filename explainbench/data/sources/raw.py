@@ -1,0 +1,285 @@
+"""Importers of raw review dumps: Amazon 5-core, Yelp Open Dataset, TripAdvisor.
+
+Each review becomes one record by the light extractor (explainbench.data.extractor): its best
+feature-opinion sentence, the feature, the opinion word and a sentiment. Reviews without such a
+sentence are left out (counted in the manifest). Formats read:
+- amazon: one review a line, 2014 Python-dict literals or 2018 strict JSON, .gz or not;
+  fields reviewerID, asin, overall, reviewText.
+- yelp: review.json, JSON lines; fields user_id, business_id, stars, text.
+- tripadvisor: JSON lines with author.id (or author.username, user_id), offering_id (or hotel_id,
+  item_id), ratings.overall (or rating), text; or per-hotel JSON documents
+  {"HotelInfo": {"HotelID"}, "Reviews": [{"Author", "Ratings": {"Overall"}, "Content"}]}, one file
+  or a folder of them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from explainbench.data.errors import DataError
+from explainbench.data.extractor import OpinionExtractor
+from explainbench.data.fingerprint import source_sha256
+from explainbench.data.schema import records_table
+from explainbench.data.sources.readers import BadLine, BadLines, check_path, decode_line, iter_raw_lines
+from explainbench.data.store import PrepareOptions, write_dataset
+
+
+@dataclass(frozen=True)
+class RawReview:
+    user: str
+    item: str
+    rating: float
+    text: str
+    where: str  # file:line (or file:review k) for messages
+
+
+def _field(obj: dict, *keys: str, source: str):
+    """The first of keys present in obj (dotted keys walk into dicts); BadLine if none."""
+    for key in keys:
+        cur: object = obj
+        for part in key.split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if cur is not None:
+            return cur
+    raise BadLine(f"no {' / '.join(repr(k) for k in keys)} field in this {source} review")
+
+
+def _rating(value: object) -> float:
+    try:
+        r = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise BadLine(f"rating {value!r} is not a number") from None
+    if r != r:
+        raise BadLine("rating is NaN")
+    return r
+
+
+def _ident(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise BadLine(f"id {value!r} is not a non-empty string or number")
+    return str(value)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _parse_object(line: str, literal_ok: bool) -> dict:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        if not literal_ok:
+            raise BadLine(f"not a JSON object ({exc.msg} at column {exc.colno})") from None
+        try:
+            obj = ast.literal_eval(line)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise BadLine("neither a JSON object nor a Python dict literal") from None
+    if not isinstance(obj, dict):
+        raise BadLine(f"a {type(obj).__name__}, not a review object")
+    return obj
+
+
+def amazon_review(obj: dict) -> tuple[str, str, float, str]:
+    return (
+        _ident(_field(obj, "reviewerID", source="Amazon")),
+        _ident(_field(obj, "asin", source="Amazon")),
+        _rating(_field(obj, "overall", source="Amazon")),
+        _text(obj.get("reviewText")),
+    )
+
+
+def yelp_review(obj: dict) -> tuple[str, str, float, str]:
+    return (
+        _ident(_field(obj, "user_id", source="Yelp")),
+        _ident(_field(obj, "business_id", source="Yelp")),
+        _rating(_field(obj, "stars", source="Yelp")),
+        _text(obj.get("text")),
+    )
+
+
+def tripadvisor_review(obj: dict, hotel: object = None) -> tuple[str, str, float, str]:
+    author = obj.get("author")
+    user = (
+        _field(obj, "author.id", "author.username", "user_id", "user", source="TripAdvisor")
+        if isinstance(author, dict) or "Author" not in obj
+        else obj["Author"]
+    )
+    item = (
+        hotel
+        if hotel is not None
+        else _field(obj, "offering_id", "hotel_id", "item_id", "item", source="TripAdvisor")
+    )
+    rating = _field(obj, "ratings.overall", "Ratings.Overall", "rating", "overall", source="TripAdvisor")
+    text = obj.get("text", obj.get("Content", ""))
+    return _ident(user), _ident(item), _rating(rating), _text(text)
+
+
+LINE_PARSERS: dict[str, tuple[Callable[[dict], tuple[str, str, float, str]], bool]] = {
+    # source: (parser, accepts Python dict literals)
+    "amazon": (amazon_review, True),
+    "yelp": (yelp_review, False),
+    "tripadvisor": (tripadvisor_review, False),
+}
+RAW_SOURCES: tuple[str, ...] = tuple(LINE_PARSERS)
+
+
+def _fail_or_skip(exc: BadLine, where: str, skip_bad: bool, bad: BadLines) -> None:
+    if not skip_bad:
+        raise DataError(f"{where}: {exc.reason}; {exc.fix}")
+    bad.add(exc.reason, where)
+
+
+def _iter_lines(kind: str, path: Path, skip_bad: bool, bad: BadLines) -> Iterator[RawReview]:
+    parser, literal_ok = LINE_PARSERS[kind]
+    for lineno, raw in iter_raw_lines(path):
+        where = f"{path}:{lineno}"
+        try:
+            user, item, rating, text = parser(_parse_object(decode_line(raw), literal_ok))
+        except BadLine as exc:
+            _fail_or_skip(exc, where, skip_bad, bad)
+            continue
+        yield RawReview(user, item, rating, text, where)
+
+
+def _iter_tripadvisor_documents(path: Path, skip_bad: bool, bad: BadLines) -> Iterator[RawReview]:
+    """Per-hotel JSON documents (a file or every *.json file of a folder)."""
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files:
+        raise DataError(f"{path}: no *.json files in this folder; pass a TripAdvisor JSON file or folder")
+    for f in files:
+        try:
+            doc = json.loads(f.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{f}: byte {exc.start} is not UTF-8; re-encode the file as UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{f}:{exc.lineno}: not JSON ({exc.msg}); fix the file") from None
+        reviews = doc.get("Reviews") if isinstance(doc, dict) else doc
+        hotel = _field(doc, "HotelInfo.HotelID", source="TripAdvisor") if isinstance(doc, dict) else None
+        if not isinstance(reviews, list):
+            raise DataError(f"{f}: expected a 'Reviews' list (or a list of reviews); fix the file")
+        for k, obj in enumerate(reviews):
+            where = f"{f}: review {k}"
+            try:
+                if not isinstance(obj, dict):
+                    raise BadLine(f"a {type(obj).__name__}, not a review object")
+                user, item, rating, text = tripadvisor_review(obj, hotel)
+            except BadLine as exc:
+                _fail_or_skip(exc, where, skip_bad, bad)
+                continue
+            yield RawReview(user, item, rating, text, where)
+
+
+def _is_json_document(path: Path) -> bool:
+    """True when path is a folder, or a file whose first line is not a whole JSON value."""
+    if path.is_dir():
+        return True
+    for _, raw in iter_raw_lines(path):
+        try:
+            json.loads(raw)
+            return False
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return True
+    return False
+
+
+def iter_reviews(
+    kind: str, path: Path, *, skip_bad: bool = False, bad: BadLines | None = None
+) -> Iterator[RawReview]:
+    """Every review of a raw dump, with DataError (or a skip, counted in bad) for each bad line."""
+    if kind not in LINE_PARSERS:
+        raise DataError(f"unknown raw source {kind!r}; choose one of {', '.join(RAW_SOURCES)}")
+    path = check_path(path)
+    bad = bad if bad is not None else BadLines()
+    if kind == "tripadvisor" and _is_json_document(path):
+        yield from _iter_tripadvisor_documents(path, skip_bad, bad)
+    else:
+        yield from _iter_lines(kind, path, skip_bad, bad)
+
+
+def import_raw(
+    kind: str,
+    path: Path,
+    name: str,
+    *,
+    options: PrepareOptions | None = None,
+    skip_bad: bool = False,
+    home: Path | None = None,
+    force: bool = False,
+    min_feature_count: int = 3,
+    max_features: int = 2000,
+) -> Path:
+    """Extract one sentence per review, filter, split and store as dataset `name`."""
+    path = check_path(path)
+    bad = BadLines()
+    extractor = OpinionExtractor(min_count=min_feature_count, max_features=max_features)
+    n_reviews = 0
+    for review in iter_reviews(kind, path, skip_bad=skip_bad, bad=bad):  # pass 1: feature vocabulary
+        extractor.observe(review.text)
+        n_reviews += 1
+    if n_reviews == 0:
+        raise DataError(f"{path}: holds no reviews; check that this is a {kind} review file")
+    cols: dict[str, list] = {
+        c: [] for c in ("user_id", "item_id", "rating", "explanation", "feature", "adjective", "sentiment")
+    }
+    seen: dict[tuple[str, str], str] = {}
+    no_sentence = 0
+    duplicates = 0
+    for review in iter_reviews(kind, path, skip_bad=skip_bad, bad=BadLines()):  # pass 2: extraction
+        found = extractor.extract(review.text)
+        if found is None:
+            no_sentence += 1
+            continue
+        pair = (review.user, review.item)
+        if pair in seen:
+            if not skip_bad:
+                raise DataError(
+                    f"{review.where}: user {review.user!r} reviews item {review.item!r} again "
+                    f"(first at {seen[pair]}); "
+                    "each (user, item) pair may occur once: remove the duplicate "
+                    "or pass --skip-bad to keep the first"
+                )
+            duplicates += 1
+            continue
+        seen[pair] = review.where
+        cols["user_id"].append(review.user)
+        cols["item_id"].append(review.item)
+        cols["rating"].append(review.rating)
+        cols["explanation"].append(found.sentence)
+        cols["feature"].append(found.feature)
+        cols["adjective"].append(found.adjective)
+        cols["sentiment"].append(found.sentiment)
+    if not cols["user_id"]:
+        raise DataError(
+            f"{path}: none of the {n_reviews} reviews has a feature-opinion sentence; nothing to import"
+        )
+    source = {
+        "kind": kind,
+        "path": str(path.resolve()),
+        "sha256": source_sha256(path),
+        "reviews_read": n_reviews,
+        "skipped_lines": bad.to_dict(),
+        "duplicates_skipped": duplicates,
+        "reviews_without_sentence": no_sentence,
+    }
+    extra = {
+        "extractor": {
+            "name": "explainbench.data.extractor (VADER lexicon + patterns)",
+            "min_feature_count": min_feature_count,
+            "max_features": max_features,
+            "max_words": extractor.max_words,
+            "features_learned": len(extractor.features),
+        }
+    }
+    return write_dataset(
+        name,
+        records_table(cols),
+        source=source,
+        options=options or PrepareOptions(),
+        home=home,
+        force=force,
+        extra=extra,
+    )

@@ -1,0 +1,50 @@
+"""Shared test fixtures.
+
+- Hugging Face libraries run offline (nothing downloads at test time).
+- EXPLAINBENCH_HOME points at a per-session temporary folder, so no test touches ~/.cache.
+- `tiny_home`: that home with `synthetic-tiny` prepared once per session (a few seconds); tests that
+  need a small real-looking dataset call `load_split("synthetic-tiny", home=tiny_home)`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon-musical-instruments-5core"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """EXPLAINBENCH_HOME for the whole session (a fresh temporary folder)."""
+    home = tmp_path_factory.mktemp("explainbench-home")
+    old = os.environ.get("EXPLAINBENCH_HOME")
+    os.environ["EXPLAINBENCH_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("EXPLAINBENCH_HOME", None)
+    else:
+        os.environ["EXPLAINBENCH_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def tiny_home(_session_home: Path) -> Path:
+    """The session home with synthetic-tiny prepared (once); yields the home path."""
+    from explainbench.data import ensure_dataset
+
+    ensure_dataset("synthetic-tiny", home=_session_home)
+    return _session_home
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data/amazon-musical-instruments-5core (read only); tests needing it skip without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} not available")
+    return SHARED_DATA

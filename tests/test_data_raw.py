@@ -1,0 +1,269 @@
+"""Raw review importers (Amazon, Yelp, TripAdvisor), the extractor, and bad raw input via the CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from explainbench.cli import data as data_cli
+from explainbench.data import load_manifest, load_records, load_split
+from explainbench.data.extractor import OpinionExtractor, sentences
+
+TEXTS = [
+    "The strap is very sturdy. Shipping took a week.",
+    "Great tone for the money! I play it daily.",
+    "The strap was not comfortable at all.",
+    "I bought it for my son. The tone is warm and rich.",
+    "Awful tone, and the strap broke.",
+    "Nice strap. Would buy again.",
+]
+
+
+def cli(*args: str, home: Path):
+    app = typer.Typer()
+    data_cli.register(app)
+    return CliRunner().invoke(app, ["data", *args], env={"EXPLAINBENCH_HOME": str(home)})
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+
+
+def nothing_left(home: Path, name: str) -> bool:
+    root = home / "datasets"
+    return not root.exists() or (not (root / name).exists() and not list(root.glob(".tmp-*")))
+
+
+def amazon_lines(n_users: int = 6, n_items: int = 4, literal: bool = True) -> list[str]:
+    out = []
+    for u in range(n_users):
+        for i in range(n_items):
+            rec = {"reviewerID": f"U{u}", "asin": f"B{i}", "overall": float(1 + (u + i) % 5)}
+            rec["reviewText"] = TEXTS[(u + 2 * i) % len(TEXTS)]
+            out.append(repr(rec) if literal else json.dumps(rec))
+    return out
+
+
+def write(path: Path, lines: list[str], gz: bool = False) -> Path:
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+# ------------------------------------------------------------------------------------------- extractor
+def test_tokenisation_follows_peter() -> None:
+    assert sentences("It isn't bad.The strap’s fine!  Really") == [
+        ["it", "is", "n't", "bad", "."],
+        ["the", "strap's", "fine", "!"],
+        ["really"],
+    ]
+
+
+def test_extractor_patterns_and_negation() -> None:
+    ex = OpinionExtractor(min_count=1).learn(TEXTS)
+    assert {"strap", "tone"} <= set(ex.features)
+    a = ex.extract("The strap is very sturdy. Shipping took a week.")
+    assert (a.feature, a.adjective, a.sentiment, a.sentence) == (
+        "strap",
+        "sturdy",
+        1,
+        "the strap is very sturdy .",
+    )
+    b = ex.extract("The strap was not comfortable at all.")
+    assert (b.feature, b.adjective, b.sentiment) == ("strap", "comfortable", -1)
+    c = ex.extract("Awful tone, and the strap broke.")
+    assert (c.feature, c.adjective, c.sentiment) == ("tone", "awful", -1)
+    assert ex.extract("I bought it for my son.") is None
+
+
+# ------------------------------------------------------------------------------------- real Amazon file
+@pytest.fixture(scope="module")
+def mi_raw(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("raw-home")
+    result = cli(
+        "import",
+        "amazon",
+        str(shared_data / "reviews_Musical_Instruments_5.json.gz"),
+        "--name",
+        "mi",
+        home=home,
+    )
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def test_raw_amazon_gives_4000_sentences_with_features(mi_raw: Path) -> None:
+    rows = load_records("mi", mi_raw).select(["explanation", "feature"]).to_pylist()
+    with_feature = sum(1 for r in rows if r["feature"] and r["feature"] in r["explanation"].split())
+    assert with_feature >= 4000
+    m = load_manifest("mi", mi_raw)
+    assert m["source"]["reviews_read"] == 10261  # README: 10,261 reviews
+    assert m["source"]["kind"] == "amazon" and m["extractor"]["features_learned"] > 100
+
+
+def test_raw_splits_keep_test_users_and_items_in_train(mi_raw: Path) -> None:
+    for k in range(1, 6):
+        dd = load_split("mi", k, home=mi_raw)
+        users, items = set(dd["train"]["user_id"]), set(dd["train"]["item_id"])
+        for part in ("validation", "test"):
+            assert set(dd[part]["user_id"]) <= users and set(dd[part]["item_id"]) <= items
+        assert min(dd["test"]["user_train_count"]) >= 1
+
+
+# ------------------------------------------------------------------------------------ formats
+def test_amazon_2014_literal_and_2018_json_gz_give_the_same_records(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.json", amazon_lines(literal=True))
+    b = write(tmp_path / "b.json.gz", amazon_lines(literal=False), gz=True)
+    assert "'reviewerID'" in a.read_text()
+    assert cli("import", "amazon", str(a), "--name", "a", home=tmp_path).exit_code == 0
+    assert cli("import", "amazon", str(b), "--name", "b", home=tmp_path).exit_code == 0
+    ra, rb = load_records("a", tmp_path), load_records("b", tmp_path)
+    assert ra.equals(rb) and ra.num_rows >= 15
+    assert load_manifest("a", tmp_path)["fingerprint"] == load_manifest("b", tmp_path)["fingerprint"]
+
+
+def test_yelp_and_tripadvisor(tmp_path: Path) -> None:
+    yelp, trip, docs = [], [], []
+    for k, line in enumerate(amazon_lines(literal=False)):
+        r = json.loads(line)
+        yelp.append(
+            json.dumps(
+                {
+                    "user_id": r["reviewerID"],
+                    "business_id": r["asin"],
+                    "stars": r["overall"],
+                    "text": r["reviewText"],
+                }
+            )
+        )
+        trip.append(
+            json.dumps(
+                {
+                    "author": {"id": r["reviewerID"]},
+                    "offering_id": k % 4,
+                    "ratings": {"overall": r["overall"]},
+                    "text": r["reviewText"],
+                }
+            )
+        )
+        docs.append(
+            {
+                "Author": r["reviewerID"],
+                "Ratings": {"Overall": str(int(r["overall"]))},
+                "Content": r["reviewText"],
+            }
+        )
+    write(tmp_path / "review.json", yelp)
+    write(tmp_path / "trip.json", trip)
+    folder = tmp_path / "hotels"
+    folder.mkdir()
+    for h in range(4):
+        (folder / f"hotel_{h}.json").write_text(
+            json.dumps({"HotelInfo": {"HotelID": f"H{h}"}, "Reviews": docs[h::4]})
+        )
+    assert cli("import", "yelp", str(tmp_path / "review.json"), "--name", "y", home=tmp_path).exit_code == 0
+    assert (
+        cli("import", "tripadvisor", str(tmp_path / "trip.json"), "--name", "t", home=tmp_path).exit_code == 0
+    )
+    result = cli("import", "tripadvisor", str(folder), "--name", "h", home=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert set(load_records("t", tmp_path).column("item_id").to_pylist()) <= {"0", "1", "2", "3"}
+    assert set(load_records("h", tmp_path).column("item_id").to_pylist()) <= {"H0", "H1", "H2", "H3"}
+    y = load_records("y", tmp_path).to_pylist()
+    assert all(r["sentiment"] in (1, -1) and r["feature"] in r["explanation"].split() for r in y)
+
+
+def test_filter_is_applied_and_recorded(tmp_path: Path) -> None:
+    f = write(tmp_path / "a.json", amazon_lines(n_users=8, n_items=6))
+    assert cli("import", "amazon", str(f), "--name", "f", "--max-reviews", "5", home=tmp_path).exit_code == 0
+    m = load_manifest("f", tmp_path)
+    assert m["filter"]["max_reviews"] == 5 and m["filter"]["records_after"] < m["filter"]["records_before"]
+
+
+# ------------------------------------------------------------------------------------------ bad input
+def test_missing_path(tmp_path: Path) -> None:
+    assert_one_line_error(
+        cli("import", "amazon", str(tmp_path / "nope.json.gz"), "--name", "x", home=tmp_path),
+        "nope.json.gz",
+        "no such file",
+    )
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    data = gzip.compress(("\n".join(amazon_lines(n_users=40)) + "\n").encode())
+    (tmp_path / "cut.json.gz").write_bytes(data[: len(data) * 2 // 3])
+    result = cli("import", "amazon", str(tmp_path / "cut.json.gz"), "--name", "x", home=tmp_path)
+    assert_one_line_error(result, "cut.json.gz", "gzip stream ends early", "download the file again")
+    assert nothing_left(tmp_path, "x")
+
+
+def test_not_gzip_at_all(tmp_path: Path) -> None:
+    (tmp_path / "bad.json.gz").write_bytes(b"\x1f\x8b\x08\x00garbage-not-deflate" * 3)
+    assert_one_line_error(
+        cli("import", "amazon", str(tmp_path / "bad.json.gz"), "--name", "x", home=tmp_path),
+        "bad.json.gz",
+        "gzip",
+    )
+
+
+def test_malformed_line_and_skip_bad(tmp_path: Path) -> None:
+    lines = amazon_lines()
+    lines.insert(6, "{'reviewerID': 'U9', 'asin': ")  # line 7
+    lines.insert(9, json.dumps({"asin": "B1", "overall": 5}))  # line 10: no reviewerID
+    f = write(tmp_path / "a.json", lines)
+    assert_one_line_error(
+        cli("import", "amazon", str(f), "--name", "x", home=tmp_path), "a.json:7:", "--skip-bad"
+    )
+    assert nothing_left(tmp_path, "x")
+    result = cli("import", "amazon", str(f), "--name", "x", "--skip-bad", home=tmp_path)
+    assert result.exit_code == 0, result.output
+    skipped = load_manifest("x", tmp_path)["source"]["skipped_lines"]
+    assert (
+        skipped["total"] == 2
+        and skipped["examples"][0].startswith(f"{f}:7:")
+        and ":10:" in skipped["examples"][1]
+    )
+
+
+def test_non_utf8_bytes(tmp_path: Path) -> None:
+    lines = [line.encode() for line in amazon_lines()]
+    lines[4] = lines[4].replace(b"'reviewText': '", b"'reviewText': 'caf\xe9 ", 1)
+    (tmp_path / "a.json").write_bytes(b"\n".join(lines) + b"\n")
+    result = cli("import", "amazon", str(tmp_path / "a.json"), "--name", "x", home=tmp_path)
+    assert_one_line_error(result, "a.json:5:", "byte 0xe9", "not UTF-8")
+    assert nothing_left(tmp_path, "x")
+    assert (
+        cli(
+            "import", "amazon", str(tmp_path / "a.json"), "--name", "x", "--skip-bad", home=tmp_path
+        ).exit_code
+        == 0
+    )
+
+
+def test_duplicate_pairs(tmp_path: Path) -> None:
+    lines = amazon_lines()
+    lines.append(lines[0])
+    f = write(tmp_path / "a.json", lines)
+    result = cli("import", "amazon", str(f), "--name", "x", home=tmp_path)
+    assert_one_line_error(result, f"a.json:{len(lines)}:", "'U0'", "'B0'", "first at", "a.json:1")
+    assert nothing_left(tmp_path, "x")
+    assert cli("import", "amazon", str(f), "--name", "x", "--skip-bad", home=tmp_path).exit_code == 0
+    assert load_manifest("x", tmp_path)["source"]["duplicates_skipped"] == 1
+
+
+def test_no_sentence_anywhere(tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "a.json", [json.dumps({"reviewerID": "u", "asin": "i", "overall": 5, "reviewText": "ok."})]
+    )
+    assert_one_line_error(
+        cli("import", "amazon", str(f), "--name", "x", home=tmp_path), "feature-opinion sentence"
+    )
