@@ -1,0 +1,77 @@
+"""The representation transformation module of eq. 1 ("Block"), used by all three MVAE networks.
+
+    f_{dx,dy}(x) = SN(W_{dx x dy} GELU(x) + b)
+    T_{d1,d2,d3}(x) = f_{d2,d3} o f_{d2,d2} o f_{d1,d2} o f_{d1,d1}
+    x' = LayerNorm(T_{d1,d2,d3}(x) + x)
+    y = f_{d3,d4}(x')
+
+The residual T(x) + x needs T's output to be the size of its input, so d3 = d1: T is a residual
+transformation at the input size (through a width d2), and the final f_{d3,d4} changes the size (it
+halves it in BlockRd/BlockPd, doubles it in BlockD). SN (Miyato et al.'s spectral normalisation, which the
+paper cites as Yoshida & Miyato 2017) rescales the weight W, as torch's parametrization does; b is not
+normalised.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.functional import gelu
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+class SpectralLayer(nn.Module):
+    """f_{dx,dy}(x) = SN(W GELU(x) + b): pre-activation GELU, then a spectrally normalised affine map."""
+
+    def __init__(self, d_x: int, d_y: int) -> None:
+        super().__init__()
+        self.linear = spectral_norm(nn.Linear(d_x, d_y))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(gelu(x))
+
+
+class Block(nn.Module):
+    """Block(x) of eq. 1: y = f_{d3,d4}(LayerNorm(T_{d1,d2,d3}(x) + x)) with d1 = d3 = d_in, d4 = d_out.
+
+    d_hidden is d2, the width inside T; None takes d_out (the size the Block compresses or expands to).
+    """
+
+    def __init__(self, d_in: int, d_out: int, d_hidden: int | None = None) -> None:
+        super().__init__()
+        d1 = d3 = d_in
+        d2 = d_hidden if d_hidden is not None else d_out
+        self.d_in, self.d_out = d_in, d_out
+        self.T = nn.Sequential(
+            SpectralLayer(d1, d1),
+            SpectralLayer(d1, d2),
+            SpectralLayer(d2, d2),
+            SpectralLayer(d2, d3),
+        )
+        self.layer_norm = nn.LayerNorm(d1)
+        self.f_out = SpectralLayer(d3, d_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_prime = self.layer_norm(self.T(x) + x)
+        return self.f_out(x_prime)
+
+
+class ScaleBlock(nn.Module):
+    """BlockRs_j / BlockPs_j of eqs. 3-4: mu_zj, logvar_zj, C'_j = Block(C'_{j-1}).
+
+    "its output is split into equal-sized partitions if the output is assigned to more than one variable":
+    the Block outputs 3 * d_z values, split into mean, log-variance (the paper's "sigma ... is the
+    variance", parameterised as its logarithm) and the state carried to the next scale, each of size
+    d_z = d_in / 2.
+    """
+
+    def __init__(self, d_in: int, d_hidden: int | None = None) -> None:
+        super().__init__()
+        if d_in % 2:
+            raise ValueError(f"a scale Block halves its input; got odd size {d_in}")
+        self.d_z = d_in // 2
+        self.block = Block(d_in, 3 * self.d_z, d_hidden if d_hidden is not None else self.d_z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar, state = self.block(x).chunk(3, dim=-1)
+        return mu, logvar, state

@@ -1,0 +1,205 @@
+"""MVAE's three networks (paper section 3, Fig. 2) and the GPT-2 decoder they feed.
+
+Sizes with the paper's settings (d_model = 768, n_down = 4, n_scale = 3):
+    recognition  [O1, O2] 1536 -BlockRd-> 768 -> 384 -> 192 -> 96 -BlockRs-> z 48, 24, 12   (eqs. 2-3)
+    prior        [E_u, E_i, E_r] 3 x 512 -BlockPd-> ... 96 -BlockPs-> z 48, 24, 12, state 12 (eq. 4)
+    reconstruction  state 12 (+ z 12) -BlockD-> 24 (+ z 24) -> 48 (+ z 48) -> 96 .. 1536 = [T1, T2] (eq. 8)
+Scales are listed finest first (index s0 = j = n_down + 1, the first BlockRs) everywhere in this package.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+from torch import nn
+from transformers import GPT2Config, GPT2LMHeadModel, GPT2Model
+
+from explainbench.engine.module import Vocab
+from explainbench.models.mvae.blocks import Block, ScaleBlock
+from explainbench.models.mvae.config import MVAEConfig
+from explainbench.models.mvae.tkl import DiagonalGaussian
+
+# transformers 5 renamed GPT-2's `past_key_values` argument and output to `cache`; accept either.
+_CACHE_NAME = "cache" if "cache" in inspect.signature(GPT2Model.forward).parameters else "past_key_values"
+
+
+def _down_sizes(config: MVAEConfig) -> list[int]:
+    """Input sizes of the n_down compressing Blocks: 1536, 768, 384, 192 in the paper."""
+    return [config.input_dim // 2**i for i in range(config.n_down)]
+
+
+class _MultiScaleEncoder(nn.Module):
+    """n_down compressing Blocks then n_scale ScaleBlocks: the shared shape of eqs. 3 and 4."""
+
+    def __init__(self, config: MVAEConfig) -> None:
+        super().__init__()
+        self.down = nn.ModuleList(Block(d, d // 2, config.block_hidden) for d in _down_sizes(config))
+        d_top = config.input_dim // 2**config.n_down
+        self.scales = nn.ModuleList(
+            ScaleBlock(d_top // 2**s, config.block_hidden) for s in range(config.n_scale)
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[list[DiagonalGaussian], torch.Tensor]:
+        for block in self.down:
+            x = block(x)
+        distributions = []
+        for block in self.scales:
+            mu, logvar, x = block(x)
+            distributions.append(DiagonalGaussian(mu, logvar))
+        return distributions, x
+
+
+class RecognitionNetwork(nn.Module):
+    """q_theta(z | x) of eqs. 2-3: a Transformer encoder B_b over [C1, C2, v_1..v_n], then BlockRd/BlockRs.
+
+    The word embeddings v_i are the decoder's (shared, section 4.4), so forward takes them already embedded.
+    """
+
+    def __init__(self, config: MVAEConfig, max_tokens: int) -> None:
+        super().__init__()
+        d = config.d_model
+        self.special = nn.Parameter(torch.randn(2, d) * 0.02)  # C1, C2
+        self.position = nn.Embedding(max_tokens + 2, d)
+        self.dropout = nn.Dropout(config.dropout)
+        layer = nn.TransformerEncoderLayer(
+            d,
+            config.n_head,
+            config.ffn_dim or 4 * d,
+            config.dropout,
+            activation="gelu",
+            batch_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(layer, config.n_encoder_layers, enable_nested_tensor=False)
+        self.blocks = _MultiScaleEncoder(config)  # BlockRd_1..n_rd, BlockRs_{n_rd+1}..{n_rd+n_rs}
+
+    @property
+    def block_rd(self) -> nn.ModuleList:
+        return self.blocks.down
+
+    @property
+    def block_rs(self) -> nn.ModuleList:
+        return self.blocks.scales
+
+    def forward(self, token_embeddings: torch.Tensor, padding_mask: torch.Tensor) -> list[DiagonalGaussian]:
+        """token_embeddings [B, n, d] (v_i), padding_mask [B, n] True at <pad>; q_theta_j finest first."""
+        batch = token_embeddings.shape[0]
+        specials = self.special.unsqueeze(0).expand(batch, -1, -1)
+        x = torch.cat([specials, token_embeddings], dim=1)
+        x = self.dropout(x + self.position.weight[: x.shape[1]])
+        mask = torch.cat([padding_mask.new_zeros(batch, 2), padding_mask], dim=1)
+        outputs = self.encoder(x, src_key_padding_mask=mask)  # O_1 .. O_{n+2} (eq. 2)
+        c_prime_0 = torch.cat([outputs[:, 0], outputs[:, 1]], dim=-1)  # C'_0 = [O_1, O_2]
+        recognition, _ = self.blocks(c_prime_0)
+        return recognition
+
+
+class PriorNetwork(nn.Module):
+    """q_phi(z | E') of eq. 4: E'_0 = [E_u, E_i, E_r], then BlockPd/BlockPs; returns the final state too."""
+
+    def __init__(self, config: MVAEConfig, n_users: int, n_items: int) -> None:
+        super().__init__()
+        self.user_embedding = nn.Embedding(n_users, config.embedding_dim)  # E_u
+        self.item_embedding = nn.Embedding(n_items, config.embedding_dim)  # E_i
+        self.sentiment_embedding = nn.Embedding(2, config.embedding_dim)  # E_r (negative, positive)
+        self.blocks = _MultiScaleEncoder(config)  # BlockPd_1..n_pd, BlockPs_{n_pd+1}..{n_pd+n_ps}
+
+    @property
+    def block_pd(self) -> nn.ModuleList:
+        return self.blocks.down
+
+    @property
+    def block_ps(self) -> nn.ModuleList:
+        return self.blocks.scales
+
+    def forward(
+        self, user: torch.Tensor, item: torch.Tensor, sentiment: torch.Tensor
+    ) -> tuple[list[DiagonalGaussian], torch.Tensor]:
+        """Returns (q_phi_j finest first, E'_{n_pd+n_ps}), the state that starts the reconstruction."""
+        e_u = self.user_embedding(user)
+        e_i = self.item_embedding(item)
+        e_r = self.sentiment_embedding(sentiment)
+        e_prime_0 = torch.cat([e_u, e_i, e_r], dim=-1)
+        return self.blocks(e_prime_0)
+
+
+class ReconstructionNetwork(nn.Module):
+    """Eq. 8: H'_0 = E'_{npd+nps}; H'_j = BlockD_j(H'_{j-1} + z_k) coarse to fine; then BlockD_i; T1, T2.
+
+    k = n_ps + n_pd + 1 - j walks the scales from the smallest latent to the largest; each BlockD doubles
+    the size, n_scale + n_down of them take the 12-d state back to 2 d_model = 1536.
+    """
+
+    def __init__(self, config: MVAEConfig) -> None:
+        super().__init__()
+        d_small = config.latent_dims[-1]
+        sizes = [d_small * 2**i for i in range(config.n_scale + config.n_down)]
+        self.block_d = nn.ModuleList(Block(d, 2 * d, config.block_hidden) for d in sizes)
+        self.n_scale = config.n_scale
+
+    def forward(self, h_0: torch.Tensor, z: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
+        """h_0 [B, d_z_small]; z finest first (None: no latent added at that scale); returns T1, T2 [B, d]."""
+        if len(z) != self.n_scale:
+            raise ValueError(f"expected {self.n_scale} latents, got {len(z)}")
+        h = h_0
+        for j, block in enumerate(self.block_d):
+            z_k = z[self.n_scale - 1 - j] if j < self.n_scale else None
+            h = block(h + z_k if z_k is not None else h)
+        t_1, t_2 = h.chunk(2, dim=-1)
+        return t_1, t_2
+
+
+class GPTDecoder(nn.Module):
+    """The GPT-2 decoder of eq. 8, built from a GPT2Config (no pretrained weights): [T1, T2, <bos>, w1, ...].
+
+    Its token embedding matrix is the one word embedding of the model: the decoder's input and output
+    (GPT-2 ties them) and the recognition encoder's input (section 4.4: "the word embedding used in the
+    encoder Transformer layers and decoder Transformer layers are shared").
+    """
+
+    n_prefix = 2  # T1, T2
+
+    def __init__(self, config: MVAEConfig, vocab: Vocab, max_positions: int) -> None:
+        super().__init__()
+        gpt2 = GPT2Config(
+            vocab_size=vocab.size,
+            n_positions=max_positions,
+            n_embd=config.d_model,
+            n_layer=config.n_decoder_layers,
+            n_head=config.n_head,
+            n_inner=config.ffn_dim,
+            resid_pdrop=config.dropout,
+            embd_pdrop=config.dropout,
+            attn_pdrop=config.dropout,
+            bos_token_id=vocab.bos_id,
+            eos_token_id=vocab.eos_id,
+            pad_token_id=vocab.pad_id,
+        )
+        self.gpt = GPT2LMHeadModel(gpt2)
+
+    @property
+    def word_embeddings(self) -> nn.Embedding:
+        return self.gpt.transformer.wte
+
+    def _forward(self, embeddings: torch.Tensor, cache: object | None) -> tuple[torch.Tensor, object]:
+        out = self.gpt(inputs_embeds=embeddings, use_cache=True, **{_CACHE_NAME: cache})
+        return out.logits, getattr(out, _CACHE_NAME)
+
+    def teacher_forced_logits(
+        self, t_1: torch.Tensor, t_2: torch.Tensor, tokens: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits [B, L, V] at the positions of tokens [B, L]: logits[:, t] predicts tokens' successor."""
+        prefix = torch.stack([t_1, t_2], dim=1)
+        embeddings = torch.cat([prefix, self.word_embeddings(tokens)], dim=1)
+        logits = self.gpt(inputs_embeds=embeddings, use_cache=False).logits
+        return logits[:, self.n_prefix :]
+
+    def start(self, t_1: torch.Tensor, t_2: torch.Tensor) -> object:
+        """Run the prefix [T1, T2] once and return GPT-2's key/value cache."""
+        _, cache = self._forward(torch.stack([t_1, t_2], dim=1), None)
+        return cache
+
+    def step(self, cache: object, previous: torch.Tensor) -> tuple[torch.Tensor, object]:
+        """Logits [B, V] for the next word given the previous word ids [B]; extends and returns the cache."""
+        logits, cache = self._forward(self.word_embeddings(previous).unsqueeze(1), cache)
+        return logits[:, -1], cache

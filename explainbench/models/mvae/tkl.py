@@ -1,0 +1,74 @@
+"""The latent objectives of MVAE: TKL (eq. 6), its sum over scales L_MLF (eq. 7), beta annealing (eq. 11).
+
+Distributions are diagonal Gaussians parameterised by mean and log-variance (the paper's sigma "is the
+variance"; its logarithm keeps it positive without a constraint). KL values are summed over the latent
+dimensions and averaged over the batch, like the NLL of eq. 9 (summed over words, averaged over the batch).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class DiagonalGaussian:
+    """N(mu, diag(exp(logvar))) at one scale; mu and logvar are [B, d_z]."""
+
+    mu: torch.Tensor
+    logvar: torch.Tensor
+
+    def sample(self) -> torch.Tensor:
+        """The reparameterisation trick (Kingma and Welling 2014): mu + exp(logvar / 2) * eps."""
+        return self.mu + torch.exp(0.5 * self.logvar) * torch.randn_like(self.mu)
+
+
+def gaussian_kl(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
+    """KL(q || p) per example [B], summed over dimensions, in closed form:
+
+    0.5 * sum(logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)^2) / exp(logvar_p) - 1).
+    """
+    ratio = torch.exp(q.logvar - p.logvar)
+    mahalanobis = (q.mu - p.mu).pow(2) * torch.exp(-p.logvar)
+    return 0.5 * (ratio + mahalanobis - 1.0 - (q.logvar - p.logvar)).sum(dim=-1)
+
+
+def standard_normal_kl(q: DiagonalGaussian) -> torch.Tensor:
+    """KL(q || N(0, I)) per example [B]: 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar)."""
+    return 0.5 * (torch.exp(q.logvar) + q.mu.pow(2) - 1.0 - q.logvar).sum(dim=-1)
+
+
+@dataclass
+class TKLTerms:
+    """The two KL divergences of eq. 6 at one scale (batch means), before weighting."""
+
+    kl_std: torch.Tensor  # KL(N(mu_r, s_r) || N(0, I)), weighted by beta
+    kl_prior: torch.Tensor  # KL(N(mu_r, s_r) || N(mu_p, s_p))
+
+    def total(self, beta: float, standard_kl: bool = True) -> torch.Tensor:
+        """TKL = beta KL(q_r || N(0, I)) + KL(q_r || q_p) (eq. 6); standard_kl=False drops the beta term."""
+        return beta * self.kl_std + self.kl_prior if standard_kl else self.kl_prior
+
+
+def tkl_terms(recognition: DiagonalGaussian, prior: DiagonalGaussian) -> TKLTerms:
+    """Both KL divergences of eq. 6 for one pair of distributions with the same scale."""
+    return TKLTerms(
+        kl_std=standard_normal_kl(recognition).mean(),
+        kl_prior=gaussian_kl(recognition, prior).mean(),
+    )
+
+
+def mlf_loss(terms: list[TKLTerms], beta: float, standard_kl: bool = True) -> torch.Tensor:
+    """L_MLF = sum over scales j of TKL(N(mu_r, s_r)_j || N(mu_p, s_p)_j) (eq. 7)."""
+    return torch.stack([t.total(beta, standard_kl) for t in terms]).sum()
+
+
+def annealed_beta(step: int, beta: float, k: float, a0: float) -> float:
+    """beta' = beta * 1 / (1 + exp(-k (n_step - a0))) (eq. 11), computed without overflow."""
+    x = -k * (step - a0)
+    if x >= 0:
+        e = math.exp(-x)
+        return beta * e / (1.0 + e)
+    return beta / (1.0 + math.exp(x))
