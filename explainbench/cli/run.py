@@ -1,0 +1,182 @@
+"""`explainbench run`: train a registered explainer, generate for the test split, score, save results."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from explainbench.api.explainer import RequestError
+from explainbench.api.registry import RegistryError, get_explainer
+from explainbench.runner.config import ConfigError, load_recipe, parse_splits, resolve_config
+from explainbench.runner.run import RunError, RunOutcome, RunSpec, run_experiment
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+HEADLINE = ("bleu1", "bleu4", "rougeL_f", "usr", "fmr", "fcr", "div", "rmse")
+
+
+def wide_console() -> Console:
+    """stdout console; when piped, 250 columns instead of rich's 80 so tables are not squeezed."""
+    console = Console()
+    return console if console.is_terminal else Console(width=250)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input (one red line, exit 2), not a bug (traceback)."""
+    errors: list[type[BaseException]] = [
+        ConfigError, RegistryError, RunError, RequestError, ValueError, FileNotFoundError,
+    ]
+    try:
+        from explainbench.data.errors import DataError
+
+        errors.append(DataError)
+    except ImportError:  # pragma: no cover - the data package always ships errors.py
+        pass
+    return tuple(errors)
+
+
+def fail(message: str) -> None:
+    """One red line on stderr and exit status 2 (the CLI's answer to bad input)."""
+    console.print(f"[red]error: {escape(message)}[/red]", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """Turn project exceptions into fail(); EXPLAINBENCH_DEBUG=1 shows the traceback instead."""
+    try:
+        yield
+    except user_errors() as exc:
+        if os.environ.get("EXPLAINBENCH_DEBUG"):
+            raise
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def parse_int(value: str | None, option: str, *, minimum: int = 0) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r}: expected a whole number") from None
+    if number < minimum:
+        raise ConfigError(f"{option} {number}: must be at least {minimum}")
+    return number
+
+
+def describe(outcome: RunOutcome, say: Callable[[str], None]) -> None:
+    """A finished run's headline metrics and where its files are."""
+    results = outcome.results
+    metrics = results.get("metrics", {})
+    parts = []
+    for name in HEADLINE:
+        value = (metrics.get(name) or {}).get("value")
+        if value is not None:
+            parts.append(f"{name} {value:.4g}")
+    if outcome.status == "skipped":
+        head = f"already finished, nothing to do (run {outcome.run_id})"
+    else:
+        head = f"finished run {outcome.run_id}"
+    say(f"[bold]{escape(results['model'])}[/bold] on {escape(results['dataset'])} split "
+        f"{results['split']}: {head}")
+    if parts:
+        say("  " + ", ".join(parts) + f"  (n={results['n']['effective']})")
+    say(f"  {escape(str(outcome.results_path))}")
+
+
+MODEL = typer.Option(None, "--model", "-m", metavar="NAME", help="Explainer name (see `explainbench list`).")
+DATA = typer.Option(None, "--data", "-d", metavar="NAME", help="Dataset name, e.g. synthetic.")
+SPLIT = typer.Option(None, "--split", metavar="K", help="One split number (default 1, or the recipe's).")
+SPLITS = typer.Option(None, "--splits", metavar="1,2,3", help="Several splits, e.g. 1,2,3.")
+SEED = typer.Option(None, "--seed", metavar="S", help="Model seed (config key seed).")
+RECIPE = typer.Option(None, "--recipe", metavar="FILE.yaml", help="Recipe YAML (model, data, splits, config)")
+SCALE = typer.Option(None, "--scale", metavar="NAME", help="A scale the recipe defines, e.g. cpu-small.")
+SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Config override (repeatable, beats the recipe).")
+COLD = typer.Option("skip", "--cold", metavar="skip|serve",
+                    help="Test records whose user or item has no training record: leave out, or serve.")
+LIMIT = typer.Option(None, "--limit", metavar="N", help="Score only the first N test records.")
+DEVICE = typer.Option(None, "--device", metavar="D", help="cpu, cuda, cuda:1 (default: cuda if present).")
+THREADS = typer.Option(None, "--threads", metavar="N", help="torch CPU threads (default: torch's choice).")
+RESUME = typer.Option(False, "--resume", help="Continue an interrupted training from its checkpoint.")
+N_BOOT = typer.Option("1000", "--n-boot", metavar="N", help="Bootstrap resamples for the 95% CIs.")
+METEOR = typer.Option(True, "--meteor/--no-meteor", help="Compute METEOR (NLTK, WordNet).")
+PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show progress bars.")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        model: str = MODEL,
+        data: str = DATA,
+        split: str = SPLIT,
+        splits: str = SPLITS,
+        seed: str = SEED,
+        recipe: Path = RECIPE,
+        scale: str = SCALE,
+        set_items: list[str] = SET,
+        limit: str = LIMIT,
+        cold: str = COLD,
+        device: str = DEVICE,
+        threads: str = THREADS,
+        resume: bool = RESUME,
+        n_boot: str = N_BOOT,
+        meteor: bool = METEOR,
+        progress: bool = PROGRESS,
+    ) -> None:
+        """Train MODEL on DATA, generate for the test split, score it and write results.json.
+
+        Re-running a finished run (same model, data, split, resolved config and seed) is a no-op.
+        """
+        with cli_errors():
+            plan = load_recipe(recipe) if recipe is not None else None
+            model_name = model or (plan.model if plan else None)
+            data_name = data or (plan.data if plan else None)
+            if not model_name:
+                raise ConfigError("no model given: pass --model NAME or a --recipe with model:")
+            if not data_name:
+                raise ConfigError("no dataset given: pass --data NAME or a --recipe with data:")
+            if split is not None and splits is not None:
+                raise ConfigError("give --split or --splits, not both")
+            if split is not None:
+                split_list = parse_splits(split, "--split")
+                if len(split_list) != 1:
+                    raise ConfigError(f"--split {split!r}: one split; use --splits for several")
+            elif splits is not None:
+                split_list = parse_splits(splits, "--splits")
+            else:
+                split_list = (plan.splits if plan and plan.splits else None) or [1]
+            cls = get_explainer(model_name)
+            config = resolve_config(
+                cls.config_class,
+                recipe=plan,
+                scale=scale,
+                seed=parse_int(seed, "--seed"),
+                set_items=set_items,
+            )
+            n_limit = parse_int(limit, "--limit", minimum=1)
+            boots = parse_int(n_boot, "--n-boot", minimum=1)
+            n_threads = parse_int(threads, "--threads", minimum=1)
+            for k in split_list:
+                spec = RunSpec(
+                    model=model_name,
+                    data=data_name,
+                    config=config,
+                    split=k,
+                    limit=n_limit,
+                    cold=cold,
+                    device=device,
+                    threads=n_threads,
+                    resume=resume,
+                    n_boot=int(boots or 1000),
+                    meteor=meteor,
+                    progress=progress,
+                )
+                outcome = run_experiment(spec, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]"))
+                describe(outcome, out.print)

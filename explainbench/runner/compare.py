@@ -1,0 +1,397 @@
+"""The paper's Table 2 from finished runs only: one row per model, mean (± std) over splits.
+
+Reads results.json (for the numbers) and samples.jsonl (for the paired test) of the latest finished
+run of every (model, split); never trains or generates. Both files are written atomically and
+results.json last, so a run still in progress is simply not seen.
+
+Improvement (%) of `against` over the best other model in a column is 100 * (a - b) / |b|, with the
+sign turned for lower-is-better metrics (DIV, RMSE, MAE), so a positive number always means
+`against` is better. The significance marker comes from explainbench.metrics.paired_test on the
+samples of each split (`against` vs that column's best other model); a column is marked when the
+p-value is below alpha on every split both models ran (the footnote says so).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from explainbench.runner.store import RunRecord, finished_runs, latest_runs
+
+REF_COLUMNS = (
+    "bleu1", "bleu4", "rouge1_p", "rouge1_r", "rouge1_f", "rougeL_p", "rougeL_r", "rougeL_f",
+    "usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail",
+)
+STD_COLUMNS = (
+    "sacrebleu", "rs_rouge1", "rs_rouge2", "rs_rougeL", "meteor", "distinct1", "distinct2",
+    "usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail",
+)
+FAMILIES = {"ref": REF_COLUMNS, "std": STD_COLUMNS}
+LOWER_IS_BETTER = frozenset({"div", "rmse", "mae"})
+LABELS = {
+    "bleu1": "BLEU-1", "bleu4": "BLEU-4",
+    "rouge1_p": "R1-P", "rouge1_r": "R1-R", "rouge1_f": "R1-F",
+    "rouge2_p": "R2-P", "rouge2_r": "R2-R", "rouge2_f": "R2-F",
+    "rougeL_p": "RL-P", "rougeL_r": "RL-R", "rougeL_f": "RL-F",
+    "usr": "USR", "fmr": "FMR", "fcr": "FCR", "div": "DIV", "rmse": "RMSE", "mae": "MAE",
+    "sacrebleu": "sacreBLEU", "rs_rouge1": "ROUGE-1", "rs_rouge2": "ROUGE-2", "rs_rougeL": "ROUGE-L",
+    "meteor": "METEOR", "distinct1": "Dist-1", "distinct2": "Dist-2",
+    "spec_aspect": "Asp", "spec_detail": "Det",
+}
+
+
+class CompareError(ValueError):
+    """Nothing to compare, or a request the finished runs cannot answer."""
+
+
+def lower_is_better(metric: str) -> bool:
+    """Direction of a metric: the metrics registry where it says, else the known lower-is-better set."""
+    try:
+        from explainbench.metrics import METRICS  # type: ignore[attr-defined]
+    except ImportError:
+        METRICS = {}  # noqa: N806
+    spec = METRICS.get(metric) if isinstance(METRICS, dict) else None
+    for attr in ("higher_is_better", "greater_is_better"):
+        flag = getattr(spec, attr, None)
+        if isinstance(flag, bool):
+            return not flag
+    return metric in LOWER_IS_BETTER
+
+
+def _value(run: RunRecord, metric: str) -> float | None:
+    entry = run.results.get("metrics", {}).get(metric)
+    value = entry.get("value") if isinstance(entry, dict) else None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+@dataclass
+class Cell:
+    """One model's value of one metric: mean over its splits and, where several, the sample std."""
+
+    mean: float | None
+    std: float | None
+    values: dict[int, float]
+    best: bool = False
+
+
+@dataclass
+class Row:
+    model: str
+    splits: list[int]
+    run_ids: dict[int, str]
+    cells: dict[str, Cell]
+
+
+@dataclass
+class CompareTable:
+    """Everything a renderer needs; to_dict() is the `--format json` output."""
+
+    dataset: str
+    family: str
+    columns: list[str]
+    rows: list[Row]
+    against: str | None = None
+    improvement: dict[str, float | None] = field(default_factory=dict)
+    best_other: dict[str, str | None] = field(default_factory=dict)
+    p_values: dict[str, dict[int, float]] = field(default_factory=dict)
+    significant: dict[str, bool] = field(default_factory=dict)
+    alpha: float = 0.05
+    test: str = ""
+    footnotes: list[str] = field(default_factory=list)
+
+    def label(self, metric: str) -> str:
+        return LABELS.get(metric, metric)
+
+    def row(self, model: str) -> Row:
+        for r in self.rows:
+            if r.model == model:
+                return r
+        raise KeyError(model)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "family": self.family,
+            "columns": [{"metric": c, "label": self.label(c), "lower_is_better": lower_is_better(c)}
+                        for c in self.columns],
+            "rows": [
+                {
+                    "model": r.model,
+                    "splits": r.splits,
+                    "run_ids": {str(k): v for k, v in r.run_ids.items()},
+                    "metrics": {
+                        c: {"mean": cell.mean, "std": cell.std, "best": cell.best,
+                            "splits": {str(k): v for k, v in cell.values.items()}}
+                        for c, cell in r.cells.items()
+                    },
+                }
+                for r in self.rows
+            ],
+            "against": self.against,
+            "improvement_pct": self.improvement,
+            "best_other": self.best_other,
+            "p_values": {m: {str(k): v for k, v in ps.items()} for m, ps in self.p_values.items()},
+            "significant": self.significant,
+            "alpha": self.alpha,
+            "test": self.test,
+            "footnotes": self.footnotes,
+        }
+
+
+def _cell(values: dict[int, float]) -> Cell:
+    if not values:
+        return Cell(None, None, {})
+    numbers = list(values.values())
+    std = statistics.stdev(numbers) if len(numbers) > 1 else None
+    return Cell(statistics.fmean(numbers), std, dict(sorted(values.items())))
+
+
+def _best_model(rows: Sequence[Row], metric: str, exclude: str | None = None) -> str | None:
+    candidates = [(r.cells[metric].mean, r.model) for r in rows
+                  if r.model != exclude and r.cells[metric].mean is not None]
+    if not candidates:
+        return None
+    sign = 1.0 if lower_is_better(metric) else -1.0
+    return min(candidates, key=lambda mv: (sign * mv[0], mv[1]))[1]
+
+
+def improvement_pct(a: float, b: float, metric: str) -> float | None:
+    """100 * (a - b) / |b|, sign turned for lower-is-better metrics; None when b is 0."""
+    if b == 0:
+        return None
+    diff = (b - a) if lower_is_better(metric) else (a - b)
+    return 100.0 * diff / abs(b)
+
+
+def build_table(
+    home: Path,
+    data: str,
+    *,
+    models: Sequence[str] | None = None,
+    splits: Sequence[int] | None = None,
+    against: str | None = None,
+    family: str = "ref",
+    alpha: float = 0.05,
+    test_method: str = "bootstrap",
+    test_n: int = 1000,
+    test_seed: int = 0,
+    runs: Sequence[RunRecord] | None = None,
+) -> CompareTable:
+    """Collect the latest finished run per (model, split) and build the comparison.
+
+    runs: finished runs found elsewhere (e.g. the committed leaderboard/) instead of home's runs/.
+    """
+    if family not in FAMILIES:
+        raise CompareError(f"unknown family {family!r}; use one of {', '.join(FAMILIES)}")
+    found = finished_runs(home, data, models=models, splits=splits) if runs is None else [
+        r for r in runs if r.dataset == data and (models is None or r.model in models)
+        and (splits is None or r.split in splits)]
+    runs = latest_runs(found)
+    if not runs:
+        what = f" for models {', '.join(models)}" if models else ""
+        where = f" on splits {', '.join(map(str, splits))}" if splits else ""
+        raise CompareError(
+            f"no finished runs of dataset {data!r}{what}{where} under {Path(home) / 'runs'}; "
+            f"run `explainbench run --model NAME --data {data}` first"
+        )
+    by_model: dict[str, dict[int, RunRecord]] = {}
+    for (model, split), run in sorted(runs.items()):
+        by_model.setdefault(model, {})[split] = run
+    if models is not None:
+        missing = [m for m in models if m not in by_model]
+        if missing:
+            raise CompareError(f"no finished runs of {', '.join(missing)} on {data!r}; run them first")
+    if against is not None and against not in by_model:
+        raise CompareError(
+            f"--against {against!r} has no finished run on {data!r}; models with runs: {', '.join(by_model)}"
+        )
+    present = {m for runs_of in by_model.values() for r in runs_of.values() for m in r.results["metrics"]}
+    columns = [c for c in FAMILIES[family] if c in present]
+    order = list(models) if models is not None else sorted(by_model)
+    rows = []
+    for model in order:
+        runs_of = by_model[model]
+        cells = {}
+        for metric in columns:
+            values = {k: v for k, run in runs_of.items() if (v := _value(run, metric)) is not None}
+            cells[metric] = _cell(values)
+        rows.append(Row(model, sorted(runs_of), {k: r.run_id for k, r in sorted(runs_of.items())}, cells))
+    columns = [c for c in columns if any(r.cells[c].mean is not None for r in rows)]
+    for metric in columns:
+        best = _best_model(rows, metric)
+        best_value = next(r.cells[metric].mean for r in rows if r.model == best)
+        for r in rows:
+            r.cells[metric].best = r.cells[metric].mean is not None and r.cells[metric].mean == best_value
+    table = CompareTable(data, family, columns, rows, against=against, alpha=alpha)
+    split_sets = {tuple(r.splits) for r in rows}
+    if len(split_sets) > 1:
+        table.footnotes.append(
+            "models ran on different splits: " + "; ".join(f"{r.model} {r.splits}" for r in rows)
+        )
+    if against is not None and len(rows) > 1:
+        _against(table, by_model, alpha, test_method, test_n, test_seed)
+    return table
+
+
+def _against(
+    table: CompareTable,
+    by_model: dict[str, dict[int, RunRecord]],
+    alpha: float,
+    method: str,
+    n: int,
+    seed: int,
+) -> None:
+    from explainbench.metrics import paired_test
+
+    against = table.against
+    assert against is not None
+    mine = table.row(against)
+    tests: dict[tuple[str, int], dict[str, float]] = {}
+    mismatched: set[str] = set()
+    for metric in table.columns:
+        other = _best_model(table.rows, metric, exclude=against)
+        table.best_other[metric] = other
+        a, b = mine.cells[metric].mean, None if other is None else table.row(other).cells[metric].mean
+        table.improvement[metric] = None if a is None or b is None else improvement_pct(a, b, metric)
+        if other is None or a is None:
+            continue
+        common = sorted(set(by_model[against]) & set(by_model[other]))
+        p_by_split: dict[int, float] = {}
+        for split in common:
+            key = (other, split)
+            if key not in tests:
+                sa = by_model[against][split].samples()
+                sb = by_model[other][split].samples()
+                if [(s.user_id, s.item_id) for s in sa] != [(s.user_id, s.item_id) for s in sb]:
+                    mismatched.add(f"{other} split {split}")
+                    tests[key] = {}
+                else:
+                    results = by_model[against][split].results
+                    lo, hi = results.get("rating_range") or (1.0, 5.0)
+                    tests[key] = dict(paired_test(
+                        sa, sb, method=method, n=n, seed=seed, rating_range=(float(lo), float(hi)),
+                        meteor="meteor" in table.columns,
+                    ))
+            p = tests[key].get(metric)
+            if p is not None and not math.isnan(p):
+                p_by_split[split] = float(p)
+        table.p_values[metric] = p_by_split
+        table.significant[metric] = bool(p_by_split) and max(p_by_split.values()) < alpha
+    kind = "paired bootstrap" if method == "bootstrap" else "paired approximate randomisation"
+    table.test = f"{kind} (n={n}, seed {seed}) on each split's test samples"
+    table.footnotes.append(
+        f"Improvement (%): {against} over the best other model in each column (positive = {against} better). "
+        f"* p < {alpha:g} on every split both ran, {table.test}, {against} vs that model."
+    )
+    if mismatched:
+        table.footnotes.append(
+            "no paired test where the test samples differ (different --limit?): "
+            + ", ".join(sorted(mismatched))
+        )
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+def _decimals(metric: str, value: float) -> int:
+    if metric in ("usr", "fmr", "fcr", "distinct1", "distinct2", "spec_aspect", "spec_detail"):
+        return 3
+    if metric in ("rmse", "mae", "div"):
+        return 3
+    return 2
+
+
+def format_cell(metric: str, cell: Cell) -> str:
+    if cell.mean is None:
+        return "-"
+    d = _decimals(metric, cell.mean)
+    text = f"{cell.mean:.{d}f}"
+    if cell.std is not None:
+        text += f" ± {cell.std:.{d}f}"
+    return text
+
+
+def _improvement_text(table: CompareTable, metric: str) -> str:
+    value = table.improvement.get(metric)
+    if value is None:
+        return "-"
+    return f"{value:+.2f}" + ("*" if table.significant.get(metric) else "")
+
+
+def render_markdown(table: CompareTable) -> str:
+    head = ["Model", *[table.label(c) for c in table.columns]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * len(table.columns)) + "|"]
+    for r in table.rows:
+        cells = []
+        for c in table.columns:
+            text = format_cell(c, r.cells[c])
+            cells.append(f"**{text}**" if r.cells[c].best else text)
+        lines.append("| " + " | ".join([r.model, *cells]) + " |")
+    if table.against and table.improvement:
+        lines.append("| " + " | ".join(["Improvement (%)", *[_improvement_text(table, c)
+                                                             for c in table.columns]]) + " |")
+    out = f"**{table.dataset}** ({table.family} metrics; mean ± std over splits where several)\n\n"
+    out += "\n".join(lines) + "\n"
+    for note in table.footnotes:
+        out += f"\n{note}\n"
+    return out
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
+        text = text.replace(a, b)
+    return text
+
+
+def render_latex(table: CompareTable) -> str:
+    lines = [
+        r"\begin{tabular}{l" + "r" * len(table.columns) + "}",
+        r"\toprule",
+        " & ".join(["Model", *[_latex_escape(table.label(c)) for c in table.columns]]) + r" \\",
+        r"\midrule",
+    ]
+    for r in table.rows:
+        cells = []
+        for c in table.columns:
+            text = format_cell(c, r.cells[c]).replace("±", r"$\pm$")
+            cells.append(rf"\textbf{{{text}}}" if r.cells[c].best else text)
+        lines.append(" & ".join([_latex_escape(r.model), *cells]) + r" \\")
+    if table.against and table.improvement:
+        lines.append(r"\midrule")
+        imp = [_improvement_text(table, c).replace("*", "$^*$") for c in table.columns]
+        lines.append(" & ".join(["Improvement (\\%)", *imp]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    for note in table.footnotes:
+        lines.append("% " + note.replace("\n", " "))
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(table: CompareTable) -> Any:
+    """A rich Table (print it with a rich Console); footnotes go in its caption."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = Table(
+        title=f"{table.dataset}: {table.family} metrics (mean ± std over splits where several)",
+        caption="\n".join(escape(n) for n in table.footnotes) or None,
+        caption_justify="left",
+    )
+    out.add_column("Model", style="cyan", no_wrap=True)
+    for c in table.columns:
+        arrow = "↓" if lower_is_better(c) else "↑"
+        out.add_column(f"{table.label(c)}{arrow}", justify="right")
+    for r in table.rows:
+        cells = []
+        for c in table.columns:
+            text = escape(format_cell(c, r.cells[c]))
+            cells.append(f"[bold]{text}[/bold]" if r.cells[c].best else text)
+        out.add_row(escape(r.model), *cells)
+    if table.against and table.improvement:
+        out.add_section()
+        out.add_row("Improvement (%)", *[_improvement_text(table, c) for c in table.columns])
+    return out
