@@ -1,0 +1,87 @@
+"""`explainbench leaderboard render|add`: the committed results under leaderboard/ and their README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from explainbench.cli.run import cli_errors, fail
+
+lb_app = typer.Typer(
+    help="The committed leaderboard: add finished runs, render leaderboard/README.md.", no_args_is_help=True
+)
+
+ROOT_HELP = "Leaderboard folder (default: the checkout's leaderboard/)."
+
+
+@lb_app.command("render")
+def render(
+    root: Path = typer.Option(None, "--root", help=ROOT_HELP),
+    check: bool = typer.Option(
+        False, "--check", help="Only check that README.md is current (exit 1 if not)."
+    ),
+    against: str = typer.Option("auto", "--against", help="Model of the Improvement row; auto = mvae; none."),
+) -> None:
+    """Regenerate leaderboard/README.md (Tables 1-3 per dataset and the list of runs) from the results.
+
+    Example: explainbench leaderboard render && git diff leaderboard/README.md
+    """
+    from explainbench.report.leaderboard import default_root, stale_lines, write_readme
+
+    chosen = None if against.lower() == "none" else against
+    with cli_errors():
+        folder = root or default_root()
+        if check:
+            diff = stale_lines(folder, against=chosen)
+            if diff:
+                typer.echo("\n".join(diff[:60]))
+                typer.echo(
+                    f"{folder / 'README.md'} is out of date: run `explainbench leaderboard render`", err=True
+                )
+                raise typer.Exit(1)
+            typer.echo(f"{folder / 'README.md'} is current")
+            return
+        path = write_readme(folder, against=chosen)
+    typer.echo(str(path))
+
+
+@lb_app.command("add")
+def add(
+    runs: list[Path] = typer.Argument(
+        ..., help="Finished run folders (holding results.json and samples.jsonl)."
+    ),
+    root: Path = typer.Option(None, "--root", help=ROOT_HELP),
+    command: str = typer.Option(None, "--command", help="The exact command that produced the run(s)."),
+    stats: bool = typer.Option(
+        True,
+        "--stats/--no-stats",
+        help="Also store the dataset's Table 1 statistics (when it is prepared here).",
+    ),
+) -> None:
+    """Copy finished runs into leaderboard/<dataset>/<model>/split-<k>/ (no checkpoints), then render.
+
+    Example: explainbench leaderboard add ~/.cache/explainbench/runs/synthetic/split-1/peter/* \\
+      --command "explainbench run --recipe recipes/peter/default.yaml --scale cpu-small --data synthetic"
+    """
+    from explainbench.api.results import read_results
+    from explainbench.report.leaderboard import add_run, default_root, write_readme
+    from explainbench.report.table1 import dataset_is_prepared
+
+    with cli_errors():
+        folder = root or default_root()
+        for run in runs:
+            if not (run / "results.json").is_file():
+                fail(f"{run}: no results.json; only finished runs go on the leaderboard")
+            data = read_results(run / "results.json")["dataset"]
+            table1 = None
+            if stats and dataset_is_prepared(data):
+                from explainbench.data import dataset_stats
+
+                table1 = dataset_stats(data)
+            typer.echo(str(add_run(run, folder, command=command, stats=table1)))
+        typer.echo(str(write_readme(folder)))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lb_app, name="leaderboard")

@@ -1,0 +1,242 @@
+"""Table 2 of the paper across datasets: one section per dataset, one row per model, one table per family.
+
+The numbers, bold best values, the Improvement (%) row and its significance marks all come from the
+run helper's `explainbench.runner.compare.build_table` (the code behind `explainbench compare`), one
+call per dataset; this module only lays several datasets out as the paper does and splits the metric
+families into separately labelled tables, which never share a column:
+
+- "ref": the reference-code text metrics the paper prints (BLEU-1/4, ROUGE-1 and ROUGE-L P/R/F);
+- "std": the standard implementations (sacreBLEU, rouge-score ROUGE-1/2/L F, NLTK METEOR, distinct-n);
+- "explain": explainability, rating and (synthetic data) specificity metrics.
+
+Ablation variants of `against` (models named `<against>-...`) are left to Table 3 unless --models
+names them. Models that read the test record's ground-truth feature (Explainer.takes_feature) are
+marked with a dagger: they solve an easier task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from explainbench.report.sources import RunSource, require_runs
+from explainbench.report.tables import Cell, Column, ReportError, Row, Section, Table
+from explainbench.runner.compare import CompareError, CompareTable, build_table, format_cell
+
+FAMILY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ref": ("bleu1", "bleu4", "rouge1_p", "rouge1_r", "rouge1_f", "rougeL_p", "rougeL_r", "rougeL_f"),
+    "std": ("sacrebleu", "rs_rouge1", "rs_rouge2", "rs_rougeL", "meteor", "distinct1", "distinct2"),
+    "explain": ("usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail"),
+}
+# which family of `explainbench compare` holds each column set
+COMPARE_FAMILY = {"ref": "ref", "std": "std", "explain": "ref"}
+FAMILY_TITLES = {
+    "ref": "reference-compatible text metrics (x100; the numbers PETER, NETE, NRT and Att2Seq publish)",
+    "std": "standard text metrics (sacreBLEU, rouge-score, NLTK METEOR x100; distinct-n as a ratio)",
+    "explain": "explainability, rating and specificity metrics",
+}
+LABELS = {
+    "bleu1": "BLEU-1",
+    "bleu4": "BLEU-4",
+    "rouge1_p": "ROUGE-1 P",
+    "rouge1_r": "ROUGE-1 R",
+    "rouge1_f": "ROUGE-1 F",
+    "rougeL_p": "ROUGE-L P",
+    "rougeL_r": "ROUGE-L R",
+    "rougeL_f": "ROUGE-L F",
+    "sacrebleu": "sacreBLEU",
+    "rs_rouge1": "ROUGE-1",
+    "rs_rouge2": "ROUGE-2",
+    "rs_rougeL": "ROUGE-L",
+    "meteor": "METEOR",
+    "distinct1": "Distinct-1",
+    "distinct2": "Distinct-2",
+    "usr": "USR",
+    "fmr": "FMR",
+    "fcr": "FCR",
+    "div": "DIV ↓",
+    "rmse": "RMSE ↓",
+    "mae": "MAE ↓",
+    "spec_aspect": "Aspect",
+    "spec_detail": "Detail",
+}
+FEATURE_MARK = "†"
+
+
+def label(metric: str) -> str:
+    return LABELS.get(metric, metric)
+
+
+def takes_feature(model: str) -> bool:
+    """Whether a registered explainer reads the ground-truth feature; False for unknown names."""
+    try:
+        from explainbench.api.registry import get_explainer
+
+        return bool(getattr(get_explainer(model), "takes_feature", False))
+    except Exception:  # an uninstalled plugin or a broken import must not stop a report
+        return False
+
+
+@dataclass
+class Table2Options:
+    """What to compare; see build_table2."""
+
+    datasets: list[str]
+    models: list[str] | None = None
+    splits: list[int] | None = None
+    against: str | None = None
+    families: tuple[str, ...] = ("ref", "std", "explain")
+    alpha: float = 0.05
+    test_n: int = 1000
+    test_seed: int = 0
+
+
+def model_order(
+    tables: Sequence[CompareTable], against: str | None, given: Sequence[str] | None
+) -> list[str]:
+    """Row order shared by every section: --models as given, else ascending mean of the first
+    reference column over the datasets (as the paper lists weaker models first), `against` last."""
+    if given:
+        return list(given)
+    scores: dict[str, list[float]] = {}
+    for t in tables:
+        first = t.columns[0] if t.columns else None
+        for r in t.rows:
+            cell = r.cells.get(first) if first else None
+            scores.setdefault(r.model, [])
+            if cell is not None and cell.mean is not None:
+                scores[r.model].append(cell.mean)
+
+    def key(m: str) -> tuple[int, float, str]:
+        vals = scores[m]
+        return (1 if m == against else 0, sum(vals) / len(vals) if vals else float("-inf"), m)
+
+    return sorted(scores, key=key)
+
+
+def default_models(source: RunSource, data: str, against: str | None) -> list[str]:
+    """Every model with runs on data, except ablation variants of `against` (Table 3 shows those)."""
+    models = source.models(data)
+    if against:
+        models = [m for m in models if not m.startswith(f"{against}-")]
+    return models
+
+
+def compare_tables(source: RunSource, options: Table2Options, family: str) -> list[CompareTable]:
+    """One `build_table` per dataset for the compare family that holds `family`'s columns."""
+    out = []
+    for data in options.datasets:
+        runs = require_runs(source, data, options.models)
+        models = options.models or default_models(source, data, options.against)
+        against = options.against if options.against in models else None
+        try:
+            out.append(
+                build_table(
+                    source.root,
+                    data,
+                    models=models,
+                    splits=options.splits,
+                    against=against,
+                    family=COMPARE_FAMILY[family],
+                    alpha=options.alpha,
+                    test_n=options.test_n,
+                    test_seed=options.test_seed,
+                    runs=runs,
+                )
+            )
+        except CompareError as exc:
+            raise ReportError(str(exc)) from None
+    return out
+
+
+def _improvement_cell(t: CompareTable, metric: str) -> Cell:
+    value = t.improvement.get(metric)
+    if value is None:
+        return Cell("-")
+    star = "*" if t.significant.get(metric) else ""
+    return Cell(
+        f"{value:+.2f}{star}",
+        value=value,
+        extra={
+            "significant": bool(t.significant.get(metric)),
+            "versus": t.best_other.get(metric),
+            "p_values": {str(k): v for k, v in t.p_values.get(metric, {}).items()},
+        },
+    )
+
+
+def family_table(
+    compared: Sequence[CompareTable], family: str, options: Table2Options, order: Sequence[str] | None = None
+) -> Table:
+    """Lay out one family's columns of several datasets' CompareTables (the paper's Table 2).
+
+    order: the row order (build_table2 passes one order to every family); default model_order.
+    """
+    present = {c for t in compared for c in t.columns}
+    metrics = [m for m in FAMILY_COLUMNS[family] if m in present]
+    if not metrics:
+        raise ReportError(f"no {family} metrics in these results files")
+    order = list(order) if order is not None else model_order(compared, options.against, options.models)
+    sections: list[Section] = []
+    marked = False
+    for t in compared:
+        rows: list[Row] = []
+        by_model = {r.model: r for r in t.rows}
+        for model in order:
+            r = by_model.get(model)
+            if r is None:
+                continue
+            cells = {}
+            for m in metrics:
+                c = r.cells.get(m)
+                if c is None:
+                    continue
+                cells[m] = Cell(
+                    format_cell(m, c),
+                    value=c.mean,
+                    std=c.std,
+                    bold=c.best,
+                    extra={"splits": {str(k): v for k, v in c.values.items()}},
+                )
+            note = FEATURE_MARK if takes_feature(model) else ""
+            marked = marked or bool(note)
+            rows.append(Row(model, cells, note=note))
+        if t.against and t.improvement:
+            rows.append(Row("Improvement (%)", {m: _improvement_cell(t, m) for m in metrics}, kind="summary"))
+        sections.append(Section(t.dataset, rows))
+    notes = ["Mean over the splits each model ran (± sample std where several); best per column in bold."]
+    if options.against and any(t.against for t in compared):
+        test = next(t.test for t in compared if t.test)
+        notes.append(
+            f"Improvement (%): {options.against} over the best other model in each column (positive = "
+            f"{options.against} better); * p < {options.alpha:g} on every split both ran ({test})."
+        )
+    for t in compared:
+        notes += [f"{t.dataset}: {n}" for n in t.footnotes if not n.startswith("Improvement (%)")]
+    if marked:
+        notes.append(f"{FEATURE_MARK} given the test record's ground-truth feature (an easier task).")
+    title = f"Table 2 ({family}): {FAMILY_TITLES[family]}"
+    return Table(f"table2-{family}", title, [Column(m, label(m)) for m in metrics], sections, notes=notes)
+
+
+def build_table2(source: RunSource, options: Table2Options) -> list[Table]:
+    """One Table per requested family (ref, std, explain), each with a section per dataset."""
+    unknown = [f for f in options.families if f not in FAMILY_COLUMNS]
+    if unknown:
+        raise ReportError(f"unknown family {unknown[0]!r}; use {', '.join(FAMILY_COLUMNS)}")
+    cache: dict[str, list[CompareTable]] = {}
+    for family in options.families:
+        key = COMPARE_FAMILY[family]
+        if key not in cache:
+            cache[key] = compare_tables(source, options, family)
+    # one row order for every family: by BLEU-1 (the ref family's first column) where it was built
+    order = model_order(cache.get("ref") or next(iter(cache.values())), options.against, options.models)
+    out = []
+    for family in options.families:
+        key = COMPARE_FAMILY[family]
+        present = {c for t in cache[key] for c in t.columns}
+        if any(m in present for m in FAMILY_COLUMNS[family]):
+            out.append(family_table(cache[key], family, options, order))
+    if not out:
+        raise ReportError("the results files hold none of the requested families' metrics")
+    return out
