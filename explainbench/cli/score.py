@@ -1,0 +1,83 @@
+"""`explainbench score REFS.txt HYPS.txt`: every metric of two line-aligned text files (sacreBLEU-style)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[red]error: {escape(message)}[/red]", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def score(
+    refs: Path = typer.Argument(..., help="References, one space-tokenised explanation a line."),
+    hyps: Path = typer.Argument(..., help="Hypotheses, line-aligned with REFS."),
+    features: Path | None = typer.Option(None, "--features", help="Ground-truth feature per line (FMR)."),
+    feature_set_file: Path | None = typer.Option(
+        None,
+        "--feature-set",
+        help="The dataset's features, one a line (FCR denominator); default: --features' values.",
+    ),
+    fmt: Format = typer.Option(Format.rich, "--format", help="rich table or a flat JSON object."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CIs (0: none)."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    meteor: bool = typer.Option(True, "--meteor/--no-meteor", help="Compute NLTK METEOR (needs WordNet)."),
+) -> None:
+    """Score HYPS against REFS with both metric families; print each value with its signature.
+
+    Example: explainbench score refs.txt hyps.txt --features feats.txt --format json
+    """
+    from explainbench.metrics import METRICS, MetricsError, score_samples
+    from explainbench.metrics.external import read_lines, samples_from_text
+
+    try:
+        samples = samples_from_text(refs, hyps, features)
+        fset: set[str] | None = None
+        if feature_set_file is not None:
+            fset = {line.strip() for line in read_lines(feature_set_file, "feature-set") if line.strip()}
+            if not fset:
+                raise MetricsError(f"{feature_set_file}: empty feature set; give one feature a line")
+        elif features is not None:
+            fset = {s.feature for s in samples if s.feature} or None
+        report = score_samples(
+            samples, feature_set=fset, n_boot=n_boot, seed=seed, meteor=meteor, per_count=False
+        )
+    except MetricsError as exc:
+        _fail(str(exc))
+        return
+    if fmt is Format.json:
+        flat: dict = {name: mv.value for name, mv in report.metrics.items()}
+        flat["signatures"] = {name: METRICS[name].signature for name in report.metrics}
+        if report.unavailable:
+            flat["unavailable"] = report.unavailable
+        print(json.dumps(flat, indent=2))
+        return
+    table = Table(title=f"{len(samples)} pairs, 95% bootstrap CI ({n_boot} resamples, seed {seed})")
+    for col in ("metric", "family", "value", "95% CI", "signature"):
+        table.add_column(col, overflow="fold")
+    for name, mv in report.metrics.items():
+        ci = "" if mv.ci_low is None else f"[{mv.ci_low:.4f}, {mv.ci_high:.4f}]"
+        table.add_row(name, METRICS[name].family, f"{mv.value:.4f}", ci, METRICS[name].signature)
+    console.print(table)
+    for name, why in report.unavailable.items():
+        console.print(f"[yellow]{name}: {escape(why)}[/yellow]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)

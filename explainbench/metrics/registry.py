@@ -1,0 +1,205 @@
+"""The metric registry: every metric's name, family, signature and meaning.
+
+Families never share a column: `reference` reproduces the numbers the reference code (PETER's
+bleu.py / rouge.py / utils.py) publishes; `standard` uses the standard packages (sacreBLEU,
+rouge-score, NLTK METEOR) and common definitions; `synthetic` needs the synthetic data's
+ground-truth aspects. Signatures follow sacreBLEU's style: name|impl:...|tok:...|...|v:version.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib.metadata import version
+
+from explainbench import __version__
+from explainbench.metrics.errors import MetricsError
+from explainbench.metrics.meteor import meteor_signature
+from explainbench.metrics.text_std import sacrebleu_signature
+
+FAMILIES = ("reference", "standard", "synthetic")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric: `needs` names the input it requires (text, features, rating, meteor, aspect, detail)."""
+
+    name: str
+    family: str
+    signature: str
+    description: str
+    scale: str  # "x100" or "ratio" or "rating"
+    higher_is_better: bool = True
+    needs: str = "text"
+    # False for statistics that count distinct items (USR, FCR, distinct-n): a bootstrap resample repeats
+    # about a third of the examples, which such a statistic reads as repetition, so no interval is given.
+    bootstrap_ci: bool = True
+
+
+def _ref(
+    name: str,
+    fields: str,
+    description: str,
+    scale: str,
+    needs: str = "text",
+    higher: bool = True,
+    ci: bool = True,
+) -> MetricSpec:
+    sig = f"{name}|impl:ref|{fields}|v:{__version__}"
+    return MetricSpec(name, "reference", sig, description, scale, higher, needs, ci)
+
+
+def _build() -> dict[str, MetricSpec]:
+    specs: list[MetricSpec] = [
+        _ref("bleu1", "tok:space|smooth:none", "corpus BLEU, max order 1, brevity penalty, x100", "x100"),
+        _ref("bleu4", "tok:space|smooth:none", "corpus BLEU, orders 1-4, geometric mean, BP, x100", "x100"),
+    ]
+    for n in ("1", "2"):
+        for part, word in (("p", "precision"), ("r", "recall"), ("f", "F1 (2PR/(P+R+1e-8))")):
+            specs.append(
+                _ref(
+                    f"rouge{n}_{part}",
+                    "tok:space|ngram:set|avg:sentence",
+                    f"ROUGE-{n} {word} over n-gram sets, sentence mean, x100",
+                    "x100",
+                )
+            )
+    for part, word in (("p", "precision"), ("r", "recall"), ("f", "F with beta = P/R (reference quirk)")):
+        specs.append(
+            _ref(
+                f"rougeL_{part}",
+                "tok:space|lcs|beta:p/r|avg:sentence",
+                f"ROUGE-L {word}, LCS over tokens, sentence mean, x100",
+                "x100",
+            )
+        )
+    specs += [
+        _ref(
+            "usr",
+            "tok:space|match:exact",
+            "unique generated sentences / generated sentences",
+            "ratio",
+            ci=False,
+        ),
+        _ref(
+            "fmr",
+            "match:token",
+            "share of outputs containing the example's ground-truth feature",
+            "ratio",
+            "features",
+        ),
+        _ref(
+            "fcr",
+            "match:token",
+            "distinct features generated / features in the dataset",
+            "ratio",
+            "features",
+            ci=False,
+        ),
+        _ref(
+            "div",
+            "match:token|pairs:set",
+            "mean |features(i) & features(j)| over pairs i<j (lower is better)",
+            "ratio",
+            "features",
+            higher=False,
+        ),
+        _ref(
+            "rmse",
+            "clip:range",
+            "root mean squared rating error, predictions clipped to the range",
+            "rating",
+            "rating",
+            higher=False,
+        ),
+        _ref(
+            "mae",
+            "clip:range",
+            "mean absolute rating error, predictions clipped to the range",
+            "rating",
+            "rating",
+            higher=False,
+        ),
+    ]
+    rs = f"impl:rouge-score|tok:rouge-score|stem:porter|stat:f|avg:sentence|v:{version('rouge-score')}"
+    specs += [
+        MetricSpec(
+            "sacrebleu",
+            "standard",
+            f"sacrebleu|impl:sacrebleu|{sacrebleu_signature()}",
+            "sacreBLEU corpus BLEU (13a tokeniser, exp smoothing)",
+            "x100",
+        ),
+        MetricSpec(
+            "rs_rouge1", "standard", f"rs_rouge1|{rs}", "rouge-score ROUGE-1 F, stemmed, mean, x100", "x100"
+        ),
+        MetricSpec(
+            "rs_rouge2", "standard", f"rs_rouge2|{rs}", "rouge-score ROUGE-2 F, stemmed, mean, x100", "x100"
+        ),
+        MetricSpec(
+            "rs_rougeL", "standard", f"rs_rougeL|{rs}", "rouge-score ROUGE-L F, stemmed, mean, x100", "x100"
+        ),
+        MetricSpec(
+            "meteor",
+            "standard",
+            f"meteor|{meteor_signature()}",
+            "NLTK METEOR (substitute for the paper's Java METEOR 1.5), mean, x100",
+            "x100",
+            True,
+            "meteor",
+        ),
+        MetricSpec(
+            "distinct1",
+            "standard",
+            f"distinct1|impl:explainbench|tok:space|v:{__version__}",
+            "distinct unigrams / unigrams over all outputs",
+            "ratio",
+            bootstrap_ci=False,
+        ),
+        MetricSpec(
+            "distinct2",
+            "standard",
+            f"distinct2|impl:explainbench|tok:space|v:{__version__}",
+            "distinct bigrams / bigrams over all outputs",
+            "ratio",
+            bootstrap_ci=False,
+        ),
+        MetricSpec(
+            "spec_aspect",
+            "synthetic",
+            f"spec_aspect|impl:explainbench|tok:space|match:phrase|v:{__version__}",
+            "share of outputs naming the record's ground-truth aspect (any surface term)",
+            "ratio",
+            True,
+            "aspect",
+        ),
+        MetricSpec(
+            "spec_detail",
+            "synthetic",
+            f"spec_detail|impl:explainbench|tok:space|match:phrase|v:{__version__}",
+            "share of outputs naming the record's item detail phrase",
+            "ratio",
+            True,
+            "detail",
+        ),
+    ]
+    return {s.name: s for s in specs}
+
+
+METRICS: dict[str, MetricSpec] = _build()
+
+
+def metrics_of(family: str) -> list[str]:
+    """Names of one family's metrics, in registry order."""
+    if family not in FAMILIES:
+        raise MetricsError(f"unknown metric family {family!r}; known: {', '.join(FAMILIES)}")
+    return [name for name, spec in METRICS.items() if spec.family == family]
+
+
+def check_names(names: list[str]) -> None:
+    """Refuse unknown metric names with the known ones and a 'did you mean'."""
+    for name in names:
+        if name not in METRICS:
+            close = difflib.get_close_matches(name, list(METRICS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise MetricsError(f"unknown metric {name!r}{hint}; known: {', '.join(METRICS)}")

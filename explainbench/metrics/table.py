@@ -1,0 +1,303 @@
+"""Build a StatTable from samples: every text is scored once, here, into per-example statistics.
+
+Reference family tokens are `text.split()` (the texts are space-tokenised); rouge-score and sacreBLEU
+tokenise the raw text themselves. Text statistics run in 2 forked processes for large inputs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explainbench.api.results import Sample
+from explainbench.metrics.errors import MetricsError
+from explainbench.metrics.meteor import MeteorScorer
+from explainbench.metrics.stats import Interner, Membership, StatTable
+from explainbench.metrics.text_ref import (
+    BLEU_COLUMNS,
+    ROUGE_COLUMNS,
+    bleu_stats_from_profiles,
+    ngram_profile,
+    rouge_stats_from_profiles,
+)
+from explainbench.metrics.text_std import (
+    RS_COLUMNS,
+    SACREBLEU_COLUMNS,
+    RougeScoreTokenizer,
+    Sacrebleu13a,
+    rs_rouge_stats,
+)
+
+PARALLEL_MIN_ROWS = 20_000  # below this, forking costs more than it saves
+_BLOCK_ROWS = 5_000
+
+# Process-wide state, set before forking so that workers inherit the loaded WordNet and caches.
+_METEOR: MeteorScorer | None = None
+_RS_TOKENIZER: RougeScoreTokenizer | None = None
+_SB_TOKENIZER: Sacrebleu13a | None = None
+_HYP_CACHE: dict[str, tuple] = {}  # generated text -> tokens and n-gram profiles (systems repeat themselves)
+
+
+@dataclass
+class Interners:
+    """Type ids shared by every table that is compared with another (paired tests)."""
+
+    sentence: Interner = field(default_factory=Interner)
+    feature: Interner = field(default_factory=Interner)
+    unigram: Interner = field(default_factory=Interner)
+    bigram: Interner = field(default_factory=Interner)
+    user: Interner = field(default_factory=Interner)
+
+
+def meteor_scorer() -> MeteorScorer:
+    """The process's METEOR scorer (loads WordNet once)."""
+    global _METEOR
+    if _METEOR is None:
+        _METEOR = MeteorScorer()
+    return _METEOR
+
+
+def _rs_tokenizer() -> RougeScoreTokenizer:
+    global _RS_TOKENIZER
+    if _RS_TOKENIZER is None:
+        _RS_TOKENIZER = RougeScoreTokenizer()
+    return _RS_TOKENIZER
+
+
+def _sb_tokenizer() -> Sacrebleu13a:
+    global _SB_TOKENIZER
+    if _SB_TOKENIZER is None:
+        _SB_TOKENIZER = Sacrebleu13a()
+    return _SB_TOKENIZER
+
+
+def _text_block(args: tuple[list[str], list[str], bool]) -> np.ndarray:
+    """BLEU, ROUGE (reference), rouge-score, [METEOR], sacreBLEU statistics for a block of pairs.
+
+    Each text's n-gram profile is counted once and shared by BLEU, ROUGE-N and, where sacreBLEU's
+    13a tokens equal the space tokens, by sacreBLEU's segment statistics (same definition, tested
+    equal to sacreBLEU's own extraction).
+    """
+    refs, hyps, with_meteor = args
+    rs_tok = _rs_tokenizer()
+    sb_tok = _sb_tokenizer()
+    scorer = meteor_scorer() if with_meteor else None
+    hyp_cache = _HYP_CACHE
+    rows = []
+    for ref, hyp in zip(refs, hyps, strict=True):
+        rt = ref.split()
+        rp = ngram_profile(rt)
+        cached = hyp_cache.get(hyp)
+        if cached is None:
+            ht = hyp.split()
+            hsb = sb_tok.tokens(hyp)
+            cached = (ht, ngram_profile(ht), hsb, None if hsb == ht else ngram_profile(hsb))
+            if len(hyp_cache) < 200_000:
+                hyp_cache[hyp] = cached
+        ht, hp, hsb, hsbp = cached
+        bleu = bleu_stats_from_profiles(rp, hp, len(rt), len(ht))
+        row = bleu + rouge_stats_from_profiles(rt, ht, rp, hp) + rs_rouge_stats(rs_tok, ref, hyp)
+        if scorer is not None:
+            row.append(scorer.score(rt, ht))
+        rsb = sb_tok.tokens(ref)
+        if hsbp is None and rsb == rt:
+            sb = bleu
+        else:
+            sb = bleu_stats_from_profiles(
+                rp if rsb == rt else ngram_profile(rsb), hp if hsbp is None else hsbp, len(rsb), len(hsb)
+            )
+        row += [sb[8], sb[9], *sb[0:4], *sb[4:8]]
+        rows.append(row)
+    width = len(BLEU_COLUMNS) + len(ROUGE_COLUMNS) + len(RS_COLUMNS) + (1 if with_meteor else 0)
+    width += len(SACREBLEU_COLUMNS)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
+
+
+def auto_workers(n: int, workers: int | None) -> int:
+    if workers is not None:
+        return max(1, int(workers))
+    if n < PARALLEL_MIN_ROWS or not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class TextJob:
+    """The text statistics of all pairs, started at construction. With workers > 1 they run in forked
+    processes while the caller does its own share (the set statistics); result() waits for them."""
+
+    def __init__(self, refs: list[str], hyps: list[str], with_meteor: bool, workers: int) -> None:
+        self._blocks = [
+            (refs[i : i + _BLOCK_ROWS], hyps[i : i + _BLOCK_ROWS], with_meteor)
+            for i in range(0, len(refs), _BLOCK_ROWS)
+        ]
+        self._pool = None
+        self._pending = None
+        if workers > 1 and len(self._blocks) > 1:
+            if with_meteor:
+                meteor_scorer()  # load WordNet before forking: the workers share it
+            self._pool = multiprocessing.get_context("fork").Pool(workers)
+            self._pending = self._pool.map_async(_text_block, self._blocks, chunksize=1)
+
+    def result(self) -> np.ndarray:
+        if self._pool is None:
+            return np.vstack([_text_block(b) for b in self._blocks])
+        try:
+            return np.vstack(self._pending.get())
+        finally:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def cancel(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def _phrase_in(phrase: Sequence[str], tokens: Sequence[str]) -> bool:
+    k = len(phrase)
+    if k == 0 or k > len(tokens):
+        return False
+    if k == 1:
+        return phrase[0] in tokens
+    first = phrase[0]
+    return any(
+        tokens[i] == first and list(tokens[i : i + k]) == list(phrase) for i in range(len(tokens) - k + 1)
+    )
+
+
+def validate_samples(samples: Sequence[Sample], what: str = "samples") -> None:
+    if len(samples) == 0:
+        raise MetricsError(f"no {what} to score: the list is empty")
+    for i, s in enumerate(samples):
+        if not isinstance(s.reference, str) or not isinstance(s.generated, str):
+            raise MetricsError(
+                f"{what}[{i}] (user {s.user_id!r}, item {s.item_id!r}): reference and generated "
+                "must be strings"
+            )
+
+
+def build_table(
+    samples: Sequence[Sample],
+    *,
+    feature_set: Collection[str] | None,
+    rating_range: tuple[float, float],
+    meteor: bool,
+    interners: Interners | None = None,
+    workers: int | None = None,
+) -> tuple[StatTable, str | None]:
+    """Score every sample once; returns the table and, if METEOR was asked for but is missing, why."""
+    validate_samples(samples)
+    interners = interners or Interners()
+    n = len(samples)
+    unavailable = None
+    with_meteor = False
+    if meteor:
+        unavailable = meteor_scorer().unavailable
+        with_meteor = unavailable is None
+    predicted = [s.predicted_rating for s in samples]
+    has_rating = any(p is not None for p in predicted)
+    if has_rating and any(p is None for p in predicted):
+        first = next(i for i, p in enumerate(predicted) if p is None)
+        raise MetricsError(
+            f"samples[{first}] (user {samples[first].user_id!r}, item {samples[first].item_id!r}) has no "
+            "predicted_rating while others do: give every sample a prediction or none"
+        )
+    hyps = [s.generated for s in samples]
+    job = TextJob([s.reference for s in samples], hyps, with_meteor, auto_workers(n, workers))
+    try:
+        table = _finish_table(
+            samples, hyps, job, feature_set, rating_range, has_rating, with_meteor, interners
+        )
+    except BaseException:
+        job.cancel()
+        raise
+    return table, unavailable
+
+
+def _finish_table(
+    samples: Sequence[Sample],
+    hyps: list[str],
+    job: TextJob,
+    feature_set: Collection[str] | None,
+    rating_range: tuple[float, float],
+    has_rating: bool,
+    with_meteor: bool,
+    interners: Interners,
+) -> StatTable:
+    """The set statistics (done here, in the caller, so that type ids are shared across tables), then
+    the text statistics from the job."""
+    n = len(samples)
+    columns = list(BLEU_COLUMNS + ROUGE_COLUMNS + RS_COLUMNS) + (["meteor"] if with_meteor else [])
+    columns += list(SACREBLEU_COLUMNS)
+    flags = {"text"} | ({"meteor"} if with_meteor else set())
+    feats = frozenset(feature_set) if feature_set is not None else None
+    sentence_ids, feature_rows, unigram_rows, bigram_rows = [], [], [], []
+    # fmr hit, squared / absolute rating error, aspect + detail hit/has, counts: unigrams, bigrams, features
+    extra = np.zeros((n, 10))
+    lo, hi = rating_range
+    sent_ids, uni_ids, bi_ids = interners.sentence.ids, interners.unigram.ids, interners.bigram.ids
+    for i, s in enumerate(samples):
+        tokens = hyps[i].split()
+        sentence_ids.append((sent_ids.setdefault(tuple(tokens), len(sent_ids)),))
+        unigram_rows.append({uni_ids.setdefault(t, len(uni_ids)) for t in tokens})
+        bigram_rows.append({bi_ids.setdefault(g, len(bi_ids)) for g in zip(tokens, tokens[1:])})  # noqa: B905
+        extra[i, 7] = len(tokens)
+        extra[i, 8] = max(len(tokens) - 1, 0)
+        if feats is not None:
+            found = {t for t in tokens if t in feats}
+            feature_rows.append({interners.feature(t) for t in found})
+            extra[i, 9] = len(found)
+            extra[i, 0] = 1.0 if s.feature in found else 0.0
+        if has_rating:
+            p = min(max(float(s.predicted_rating), lo), hi)
+            err = p - float(s.rating)
+            extra[i, 1], extra[i, 2] = err * err, abs(err)
+        if s.aspect_terms:
+            lowered = [t.lower() for t in tokens]
+            extra[i, 4] = 1.0
+            extra[i, 3] = float(any(_phrase_in(term.lower().split(), lowered) for term in s.aspect_terms))
+        if s.detail.strip():
+            lowered = [t.lower() for t in tokens]
+            extra[i, 6] = 1.0
+            extra[i, 5] = float(_phrase_in(s.detail.lower().split(), lowered))
+    columns += [
+        "fmr",
+        "rating_sq",
+        "rating_abs",
+        "aspect_hit",
+        "aspect_has",
+        "detail_hit",
+        "detail_has",
+        "n_unigrams",
+        "n_bigrams",
+        "n_features",
+    ]
+    memberships = {
+        "sentence": Membership.from_rows(sentence_ids),
+        "unigram": Membership.from_rows(unigram_rows),
+        "bigram": Membership.from_rows(bigram_rows),
+    }
+    if feats is not None:
+        flags.add("features")
+        memberships["feature"] = Membership.from_rows(feature_rows)
+    if has_rating:
+        flags.add("rating")
+    if extra[:, 4].any():
+        flags.add("aspect")
+    if extra[:, 6].any():
+        flags.add("detail")
+    return StatTable(
+        columns=tuple(columns),
+        dense=np.hstack([job.result(), extra]),
+        memberships=memberships,
+        n_feature_set=len(feats) if feats is not None else 0,
+        unit=np.asarray([interners.user(s.user_id) for s in samples], dtype=np.int64),
+        flags=frozenset(flags),
+    )

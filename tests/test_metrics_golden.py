@@ -1,0 +1,166 @@
+"""Golden vectors: ../shared/golden/metrics_golden.json was computed with the reference code (PETER's
+bleu.py / rouge.py / utils.py) and with nltk / sacrebleu / rouge-score; every case must be reproduced.
+Plus second-implementation checks of the fast paths against the packages themselves on random text."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explainbench.api.results import Sample
+from explainbench.metrics import score_samples
+from explainbench.metrics.wordnet import wordnet_available
+
+GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "metrics_golden.json"
+pytestmark = pytest.mark.skipif(
+    not GOLDEN.is_file(), reason=f"{GOLDEN} not found (shared/ not beside the repo)"
+)
+
+REFERENCE_KEYS = {
+    "bleu1": "bleu1",
+    "bleu4": "bleu4",
+    "usr": "usr",
+    "fmr": "fmr",
+    "fcr": "fcr",
+    "div": "div",
+    **{f"rouge{n}_{p}": f"rouge_{n}/{p}_score" for n in ("1", "2") for p in "prf"},
+    **{f"rougeL_{p}": f"rouge_l/{p}_score" for p in "prf"},
+}
+STANDARD_KEYS = {
+    "sacrebleu": "sacrebleu",
+    "rs_rouge1": "rouge_score_rouge1_f",
+    "rs_rouge2": "rouge_score_rouge2_f",
+    "rs_rougeL": "rouge_score_rougeL_f",
+    "meteor": "meteor_nltk",
+}
+
+
+def _golden() -> dict:
+    return json.loads(GOLDEN.read_text(encoding="utf-8")) if GOLDEN.is_file() else {"cases": []}
+
+
+def _samples(case: dict) -> list[Sample]:
+    return [
+        Sample(user_id=f"u{i}", item_id=f"i{i}", rating=3.0, reference=r, generated=h, feature=f)
+        for i, (r, h, f) in enumerate(
+            zip(case["references"], case["hypotheses"], case["features_gt"], strict=True)
+        )
+    ]
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict:
+    g = _golden()
+    return {
+        c["name"]: score_samples(_samples(c), feature_set=g["feature_set"], n_boot=0, per_count=False)
+        for c in g["cases"]
+    }
+
+
+@pytest.mark.parametrize("case", _golden()["cases"], ids=lambda c: c["name"])
+def test_reference_family_reproduces_golden_to_1e6(case, reports):
+    report = reports[case["name"]]
+    for ours, theirs in REFERENCE_KEYS.items():
+        assert report.value(ours) == pytest.approx(case["expected"][theirs], abs=1e-6), ours
+
+
+@pytest.mark.parametrize("case", _golden()["cases"], ids=lambda c: c["name"])
+def test_standard_family_reproduces_golden_to_1e4(case, reports):
+    assert wordnet_available() is None, "WordNet missing: run `make setup`"
+    report = reports[case["name"]]
+    for ours, theirs in STANDARD_KEYS.items():
+        assert report.value(ours) == pytest.approx(case["expected"][theirs], abs=1e-4), ours
+
+
+def _random_pairs(n: int, seed: int) -> list[tuple[str, str]]:
+    g = _golden()
+    words = sorted({w for c in g["cases"] for s in c["references"] for w in s.split()})
+    rich = [
+        "good",
+        "great",
+        "nice",
+        "fine",
+        "sound",
+        "sounds",
+        "play",
+        "played",
+        "strings",
+        "string",
+        "Great",
+        "cheap",
+        "inexpensive",
+        "buy",
+        "bought",
+        ",",
+        "'s",
+        "n't",
+        "works",
+        "working",
+    ]
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        pool = rich if rng.random() < 0.5 else words
+        ref = [rng.choice(pool) for _ in range(rng.randint(0, 14))]
+        hyp = (
+            [rng.choice(pool) for _ in range(rng.randint(0, 14))]
+            if rng.random() < 0.7
+            else rng.sample(ref, len(ref))
+        )
+        out.append((" ".join(ref), " ".join(hyp)))
+    return out
+
+
+def test_fast_meteor_equals_nltk_meteor_score():
+    from nltk.translate.meteor_score import meteor_score
+
+    from explainbench.metrics.table import meteor_scorer
+
+    scorer = meteor_scorer()
+    assert scorer.unavailable is None, scorer.unavailable
+    for ref, hyp in _random_pairs(1500, seed=3):
+        r, h = ref.split(), hyp.split()
+        expected = meteor_score([r], h) if r and h else 0.0  # NLTK answers 0 (ZeroDivision) for an empty side
+        assert scorer.score(r, h) == pytest.approx(expected, abs=1e-12), (ref, hyp)
+
+
+def test_rouge_score_port_equals_the_package():
+    from rouge_score import rouge_scorer
+
+    from explainbench.metrics.text_std import RougeScoreTokenizer, rs_rouge_stats
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    tok = RougeScoreTokenizer()
+    for ref, hyp in _random_pairs(800, seed=4) + [("Hello, World!!", "hello world"), ("", "a")]:
+        s = scorer.score(ref, hyp)
+        ours = rs_rouge_stats(tok, ref, hyp)
+        assert ours == pytest.approx(
+            [s["rouge1"].fmeasure, s["rouge2"].fmeasure, s["rougeL"].fmeasure], abs=1e-12
+        )
+
+
+def test_sacrebleu_statistics_equal_sacrebleus_own():
+    import sacrebleu
+
+    from explainbench.metrics.table import _text_block
+    from explainbench.metrics.text_std import SACREBLEU_COLUMNS, sacrebleu_from_sums, sacrebleu_stats
+
+    tricky = [
+        ("it's $5 -- ok.", "it 's $ 5 -- ok ."),
+        ("a&amp;b", "a & b"),
+        ("a.b 5.5 x-y 3-4", "a . b 5.5 x - y"),
+        ("<skipped> (x) don't", "( x ) don ' t"),
+        ("ok , fine . 5,000", "ok, fine. 5,000 !"),
+        ("é ü 1²", "é ü"),
+    ]
+    pairs = _random_pairs(600, seed=5) + tricky
+    refs = [r for r, _ in pairs]
+    hyps = [h for _, h in pairs]
+    ours = _text_block((refs, hyps, False))[:, -len(SACREBLEU_COLUMNS) :]
+    np.testing.assert_array_equal(ours, sacrebleu_stats(refs, hyps))
+    expected = sacrebleu.corpus_bleu(hyps, [refs]).score
+    assert sacrebleu_from_sums(ours.sum(axis=0)) == pytest.approx(expected, abs=1e-9)
