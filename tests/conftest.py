@@ -2,6 +2,7 @@
 
 - Hugging Face libraries run offline (nothing downloads at test time).
 - EXPLAINBENCH_HOME points at a per-session temporary folder, so no test touches ~/.cache.
+- One torch thread for every test (and OMP_NUM_THREADS=1 for the subprocesses they start).
 - `tiny_home`: that home with `synthetic-tiny` prepared once per session (a few seconds); tests that
   need a small real-looking dataset call `load_split("synthetic-tiny", home=tiny_home)`.
 """
@@ -16,6 +17,13 @@ import pytest
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One torch thread: on a shared 2-core machine two threads made training steps several times slower
+# (measured by the engine, runner and baseline authors); subprocesses inherit the variable.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon-musical-instruments-5core"
 

@@ -155,3 +155,15 @@ def test_two_worker_processes_give_the_same_report(systems, monkeypatch):
     one = score_samples(mixed, feature_set=fs, n_boot=40, meteor=True, workers=1)
     two = score_samples(mixed, feature_set=fs, n_boot=40, meteor=True, workers=2)
     assert one.to_dict() == two.to_dict()
+
+
+def test_threads_scoring_at_once_do_not_share_state(systems):
+    """Two threads scoring different systems at once get exactly their sequential reports."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = systems
+    kwargs = dict(feature_set=None, n_boot=50, seed=3, meteor=False, workers=1)
+    expected = [score_samples(s, **kwargs).to_dict() for s in (a, b)]
+    with ThreadPoolExecutor(2) as pool:
+        got = [f.result() for f in [pool.submit(score_samples, s, **kwargs) for s in (a, b) * 2]]
+    assert [g.to_dict() for g in got] == expected * 2

@@ -7,6 +7,7 @@ interval), each bucket and each per-count group aggregate it (a group resamples 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 import zlib
 from collections.abc import Collection, Sequence
@@ -132,32 +133,44 @@ def check_options(
 
 
 _SHARED_TABLE: StatTable | None = None  # the table forked workers read (set before the pool starts)
+_FORK_LOCK = threading.Lock()  # one forked pool at a time owns _SHARED_TABLE
+
+
+def _evaluate_on(
+    table: StatTable, task: tuple[str, np.ndarray | None, list[str], int, int]
+) -> tuple[str, dict[str, MetricValue]]:
+    key, rows, names, n_boot, seed = task
+    group = table if rows is None else table.subset(rows)
+    return key, evaluate_group(group, names, n_boot, group_rng(seed, key))
 
 
 def _evaluate_task(
     task: tuple[str, np.ndarray | None, list[str], int, int],
 ) -> tuple[str, dict[str, MetricValue]]:
-    key, rows, names, n_boot, seed = task
+    """Worker entry point: the table comes from the parent through fork, not through pickling."""
     assert _SHARED_TABLE is not None
-    table = _SHARED_TABLE if rows is None else _SHARED_TABLE.subset(rows)
-    return key, evaluate_group(table, names, n_boot, group_rng(seed, key))
+    return _evaluate_on(_SHARED_TABLE, task)
 
 
 def _evaluate_all(
     table: StatTable, tasks: list[tuple[str, np.ndarray | None, list[str], int, int]], workers: int
 ) -> dict[str, dict[str, MetricValue]]:
-    """Evaluate every group, in `workers` forked processes when there is enough work."""
+    """Evaluate every group, in `workers` forked processes when there is enough work.
+
+    In one process the table is passed directly, so concurrent callers (threads) never share state.
+    """
     global _SHARED_TABLE
-    _SHARED_TABLE = table
-    try:
-        if workers <= 1 or len(tasks) <= 1:
-            return dict(_evaluate_task(t) for t in tasks)
-        # largest groups first, so that the two processes finish together
-        tasks = sorted(tasks, key=lambda t: -(table.n if t[1] is None else len(t[1])))
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return dict(pool.imap_unordered(_evaluate_task, tasks, chunksize=1))
-    finally:
-        _SHARED_TABLE = None
+    if workers <= 1 or len(tasks) <= 1:
+        return dict(_evaluate_on(table, t) for t in tasks)
+    # largest groups first, so that the two processes finish together
+    tasks = sorted(tasks, key=lambda t: -(table.n if t[1] is None else len(t[1])))
+    with _FORK_LOCK:
+        _SHARED_TABLE = table
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return dict(pool.imap_unordered(_evaluate_task, tasks, chunksize=1))
+        finally:
+            _SHARED_TABLE = None
 
 
 def score_samples(
