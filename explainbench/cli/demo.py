@@ -6,7 +6,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from explainbench.cli.data import Format, render_table1
 from explainbench.cli.run import cli_errors, describe, wide_console
+from explainbench.data import dataset_stats
 from explainbench.runner.compare import render_rich
 from explainbench.runner.demo import DEMO_DATA, DEMO_THREADS, run_demo
 
@@ -21,7 +23,11 @@ def register(app: typer.Typer) -> None:
         n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples for the CIs."),
         meteor: bool = typer.Option(True, "--meteor/--no-meteor", help="Compute METEOR (NLTK, WordNet)."),
     ) -> None:
-        """Run the reference explainers and PETER (CPU-sized) on split 1 and print the comparison."""
+        """Prepare DATA, print its Table 1, run the reference explainers and PETER (CPU-sized) on split 1,
+        and print the comparison (Table 2).
+
+        Example: explainbench demo --no-meteor
+        """
         console = wide_console()
         err = Console(stderr=True, soft_wrap=True)
         with cli_errors():
@@ -36,5 +42,7 @@ def register(app: typer.Typer) -> None:
             )
         for outcome in result.outcomes:
             describe(outcome, err.print)
+        with cli_errors():
+            console.print(render_table1([dataset_stats(data)], Format.rich))
         console.print(render_rich(result.table))
         console.print(f"demo finished in {result.seconds / 60:.1f} min")
