@@ -21,11 +21,20 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 
 class SpectralLayer(nn.Module):
-    """f_{dx,dy}(x) = SN(W GELU(x) + b): pre-activation GELU, then a spectrally normalised affine map."""
+    """f_{dx,dy}(x) = SN(W GELU(x) + b): pre-activation GELU, then a spectrally normalised affine map.
+
+    b starts at zero (the paper gives no initialisation). torch's default bias is uniform in
+    +-1/sqrt(d_x), an input-independent offset of the order of the signal for the small sizes (3..24) of
+    the latent end; 7 + 7 Blocks of contracting (spectral norm <= 1) maps accumulate these offsets, and at
+    initialisation [T1, T2] varied across inputs by 5% of their magnitude (30% with zero biases:
+    docs/models/mvae.md, "Diagnosis").
+    """
 
     def __init__(self, d_x: int, d_y: int) -> None:
         super().__init__()
-        self.linear = spectral_norm(nn.Linear(d_x, d_y))
+        linear = nn.Linear(d_x, d_y)
+        nn.init.zeros_(linear.bias)
+        self.linear = spectral_norm(linear)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(gelu(x))
