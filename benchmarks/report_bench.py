@@ -50,7 +50,9 @@ def main() -> None:
         for run in latest.values():
             add_run(run.path, board)
         for _ in range(args.repeats):
-            times["tables"].append(timed("tables", "--data", args.data, "--table", "2", "--format", "markdown"))
+            times["tables"].append(
+                timed("tables", "--data", args.data, "--table", "2", "--format", "markdown")
+            )
             times["report"].append(timed("report", "--data", args.data, "-o", str(Path(tmp) / "r.html")))
             times["leaderboard render"].append(timed("leaderboard", "render", "--root", str(board)))
     n = sum(len(r.samples()) for r in latest.values())

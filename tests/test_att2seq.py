@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
 import torch.nn.functional as F
+from learning import assert_conforms, fit_on_tiny
 
 from baselines.att2seq import Att2SeqExplainer
 from baselines.att2seq.config import Att2SeqConfig, tiny_config
 from baselines.att2seq.model import Att2SeqModule, rating_class
-from explainbench.api.explainer import ExplainContext
-from explainbench.data import load_split, load_tokenizer
 from explainbench.engine.module import Batch, Vocab
-from explainbench.testing import check_explainer
 
 VOCAB = Vocab(size=12, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 
@@ -137,33 +133,15 @@ def test_reference_code_model_parameter_count() -> None:
     assert sum(p.numel() for p in paper.parameters()) == expected + extra
 
 
-def unigram_cross_entropy(train: Any, validation: Any, tokenizer: Any) -> float:
-    """Validation NLL per target word of the add-one train unigram model: what ignoring context gives."""
-
-    def targets(texts: list[str]) -> list[int]:
-        return [t for text in texts for t in [*tokenizer.encode(text)[:15], tokenizer.eos_id]]
-
-    counts = Counter(targets(train["explanation"]))
-    total = sum(counts.values()) + tokenizer.vocab_size
-    val = targets(validation["explanation"])
-    return -sum(math.log((counts[t] + 1) / total) for t in val) / len(val)
-
-
 # ---- on the engine, with synthetic-tiny (fixture tiny_home: tests/conftest.py) ------------------------
 def test_check_explainer_passes(tiny_home: Path) -> None:
-    report = check_explainer(Att2SeqExplainer, config=tiny_config(), home=tiny_home)
-    passed = " | ".join(report.passed)  # check_explainer raises on the first broken promise
-    assert "save/load round trip" in passed and "two fresh fits" in passed, str(report)
+    assert_conforms(Att2SeqExplainer, tiny_config(), tiny_home)
 
 
 def test_validation_loss_falls_on_synthetic_tiny(tiny_home: Path) -> None:
-    dd = load_split("synthetic-tiny", 1, home=tiny_home)
-    tokenizer = load_tokenizer("synthetic-tiny", 1, home=tiny_home)
     config = tiny_config()
     config.max_epochs = 3
-    context = ExplainContext(tokenizer=tokenizer, progress=False)
-    explainer = Att2SeqExplainer(config).fit(dd["train"], dd["validation"], context=context)
+    explainer, unigram = fit_on_tiny(Att2SeqExplainer, config, tiny_home)
     losses = [h["val_loss"] for h in explainer.train_result.history]
     assert len(losses) == 3 and losses[0] > losses[1] > losses[2]
-    unigram = unigram_cross_entropy(dd["train"], dd["validation"], tokenizer)
     assert losses[-1] < unigram - 0.3  # it has learned more than word frequencies

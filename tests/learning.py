@@ -1,0 +1,40 @@
+"""Shared checks for the neural baselines' tests: conformance and "it learned more than word frequencies"."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from explainbench.api.explainer import ExplainContext, Explainer, ExplainerConfig
+from explainbench.data import load_split, load_tokenizer
+from explainbench.testing import check_explainer
+
+
+def unigram_cross_entropy(train: Any, validation: Any, tokenizer: Any) -> float:
+    """Validation NLL per target word of the add-one train unigram model: what ignoring context gives."""
+
+    def targets(texts: list[str]) -> list[int]:
+        return [t for text in texts for t in [*tokenizer.encode(text)[:15], tokenizer.eos_id]]
+
+    counts = Counter(targets(train["explanation"]))
+    total = sum(counts.values()) + tokenizer.vocab_size
+    val = targets(validation["explanation"])
+    return -sum(math.log((counts[t] + 1) / total) for t in val) / len(val)
+
+
+def assert_conforms(cls: type[Explainer], config: ExplainerConfig, home: Path) -> None:
+    """check_explainer raises on the first broken promise; the report must name the key checks."""
+    report = check_explainer(cls, config=config, home=home)
+    passed = " | ".join(report.passed)
+    assert "save/load round trip" in passed and "two fresh fits" in passed, str(report)
+
+
+def fit_on_tiny(cls: type[Explainer], config: ExplainerConfig, home: Path) -> tuple[Any, float]:
+    """Fit on synthetic-tiny split 1; returns the explainer and the unigram cross-entropy to beat."""
+    dd = load_split("synthetic-tiny", 1, home=home)
+    tokenizer = load_tokenizer("synthetic-tiny", 1, home=home)
+    context = ExplainContext(tokenizer=tokenizer, progress=False)
+    explainer = cls(config).fit(dd["train"], dd["validation"], context=context)
+    return explainer, unigram_cross_entropy(dd["train"], dd["validation"], tokenizer)
