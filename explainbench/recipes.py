@@ -2,7 +2,7 @@
 
 Three kinds share the recipes/ folder (docs/reporting.md has the full format):
 
-- model recipe (no `kind:` key; `recipes/<model>/default.yaml`): the run helper's format, read by
+- model recipe (no `kind:` key; `recipes/<model>/default.yaml`): the runner's format, read by
   `explainbench.runner.config.load_recipe` (`model, data, splits, config, scales, description`) and
   passed to `explainbench run --recipe FILE --scale NAME`. Validating one resolves its config for every
   scale against the explainer's config dataclass (unknown keys and wrong types are refused).
@@ -205,7 +205,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def load_any(path: Path | str) -> AnyRecipe:
-    """Read a recipe of any kind (model recipes through the run helper's load_recipe)."""
+    """Read a recipe of any kind (model recipes through the runner's load_recipe)."""
     path = Path(path)
     data = _read_yaml(path)
     kind = data.get("kind", "model")

@@ -1,6 +1,6 @@
 """Shared fixture of the reporter's tests: finished runs on synthetic-tiny, built once per process.
 
-The three cheap reference explainers run end to end through the run helper's API (train, generate,
+The three cheap reference explainers run end to end through the runner's API (train, generate,
 score, results.json) on splits 1 and 2 of `synthetic-tiny`. The reporter knows no model: to have an
 "mvae" and its ablation variants without training one, their run folders are copies of reference runs
 with the model name changed in results.json (item-popular -> mvae, global-popular -> mvae-nokl,

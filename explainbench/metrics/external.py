@@ -218,7 +218,7 @@ def evaluate_outputs(
         from explainbench.runner.run import git_commit, package_versions
 
         versions, commit = package_versions(), git_commit()
-    except ImportError:  # the run helper's module is optional here
+    except ImportError:  # the runner's module is optional here
         import explainbench
 
         versions, commit = {"explainbench": explainbench.__version__}, None

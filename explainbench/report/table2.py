@@ -1,7 +1,7 @@
 """Table 2 of the paper across datasets: one section per dataset, one row per model, one table per family.
 
 The numbers, bold best values, the Improvement (%) row and its significance marks all come from the
-run helper's `explainbench.runner.compare.build_table` (the code behind `explainbench compare`), one
+runner's `explainbench.runner.compare.build_table` (the code behind `explainbench compare`), one
 call per dataset; this module only lays several datasets out as the paper does and splits the metric
 families into separately labelled tables, which never share a column:
 
