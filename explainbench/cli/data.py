@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
+from explainbench.cli.errors import fail
 from explainbench.data import (
     PUBLISHED,
     DataError,
@@ -32,7 +32,6 @@ from explainbench.data.stats import TABLE1_ROWS
 from explainbench.data.store import DatasetExists, read_manifest
 
 console = Console()
-err_console = Console(stderr=True)
 
 data_app = typer.Typer(
     help="Prepare, import and inspect datasets.\n\nExample: explainbench data prepare synthetic",
@@ -63,12 +62,6 @@ class ImportSource(str, Enum):
     amazon = "amazon"
     yelp = "yelp"
     tripadvisor = "tripadvisor"
-
-
-def _fail(exc: Exception) -> None:
-    """One red line on stderr, exit status 2 (the project's CLI error convention)."""
-    err_console.print(Text(f"error: {exc}", style="red"), soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _options(
@@ -181,7 +174,7 @@ def prepare_cmd(
                 soft_wrap=True,
             )
     except DataError as exc:
-        _fail(exc)
+        fail(str(exc))
 
 
 @data_app.command("import")
@@ -234,7 +227,7 @@ def import_cmd(
                 )
             )
     except DataError as exc:
-        _fail(exc)
+        fail(str(exc))
 
 
 @data_app.command("list")
@@ -246,8 +239,7 @@ def list_cmd() -> None:
     try:
         manifests = list_datasets()
     except DataError as exc:
-        _fail(exc)
-        return
+        fail(str(exc))
     table = Table(title=f"datasets in {explainbench_home() / 'datasets'}")
     for col in ("name", "source", "records", "users", "items", "filter", "fingerprint"):
         table.add_column(col, justify="right" if col in ("records", "users", "items") else "left")
@@ -310,8 +302,7 @@ def stats_cmd(
     try:
         stats = [dataset_stats(n) for n in names]
     except DataError as exc:
-        _fail(exc)
-        return
+        fail(str(exc))
     out = render_table1(stats, fmt)
     if isinstance(out, str):
         typer.echo(out)

@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from explainbench.cli.errors import fail
+
 console = Console()
-err_console = Console(stderr=True)
 
 
 def evaluate(
@@ -54,8 +55,7 @@ def evaluate(
             allow_partial=allow_partial,
         )
     except (MetricsError, DataError, ValueError, OSError) as exc:
-        err_console.print(f"[red]error: {escape(str(exc))}[/red]", soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     m = results["metrics"]
     shown = ", ".join(f"{k} {m[k]['value']:.4f}" for k in ("bleu1", "bleu4", "rougeL_f", "meteor") if k in m)
     console.print(f"{results['n']['effective']} samples scored ({shown}); wrote {out}")

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from explainbench.api.explainer import RequestError
 from explainbench.api.registry import RegistryError, get_explainer
+from explainbench.cli.errors import fail
 from explainbench.runner.config import ConfigError, load_recipe, parse_splits, resolve_config
 from explainbench.runner.run import RunError, RunOutcome, RunSpec, run_experiment
 
@@ -42,10 +43,6 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def fail(message: str) -> None:
-    """One red line on stderr and exit status 2 (the CLI's answer to bad input)."""
-    console.print(f"[red]error: {escape(message)}[/red]", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @contextmanager

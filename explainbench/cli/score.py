@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from explainbench.cli.errors import fail
+
 console = Console()
-err_console = Console(stderr=True)
 
 
 class Format(str, Enum):
@@ -20,9 +21,6 @@ class Format(str, Enum):
     json = "json"
 
 
-def _fail(message: str) -> None:
-    err_console.print(f"[red]error: {escape(message)}[/red]", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def score(
@@ -59,8 +57,7 @@ def score(
             samples, feature_set=fset, n_boot=n_boot, seed=seed, meteor=meteor, per_count=False
         )
     except MetricsError as exc:
-        _fail(str(exc))
-        return
+        fail(str(exc))
     if fmt is Format.json:
         flat: dict = {name: mv.value for name, mv in report.metrics.items()}
         flat["signatures"] = {name: METRICS[name].signature for name in report.metrics}
