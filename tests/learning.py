@@ -38,3 +38,15 @@ def fit_on_tiny(cls: type[Explainer], config: ExplainerConfig, home: Path) -> tu
     context = ExplainContext(tokenizer=tokenizer, progress=False)
     explainer = cls(config).fit(dd["train"], dd["validation"], context=context)
     return explainer, unigram_cross_entropy(dd["train"], dd["validation"], tokenizer)
+
+
+def toy_text(vocab: Any, gen: Any, n: int, length: int) -> Any:
+    """Random `<bos> w .. <eos> <pad>` rows for module-level tests; row 0 is a short one (eos at 3)."""
+    import torch
+
+    text = torch.randint(4, vocab.size, (n, length), generator=gen)
+    text[:, 0] = vocab.bos_id
+    text[:, -1] = vocab.pad_id
+    text[0, 3], text[0, 4:] = vocab.eos_id, vocab.pad_id
+    text[1:, -2] = vocab.eos_id
+    return text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from learning import assert_conforms, fit_on_tiny
+from learning import assert_conforms, fit_on_tiny, toy_text
 
 from baselines.att2seq import Att2SeqExplainer
 from baselines.att2seq.config import Att2SeqConfig, tiny_config
@@ -20,11 +20,7 @@ VOCAB = Vocab(size=12, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 
 def make_batch(n: int = 5, length: int = 7, seed: int = 0) -> Batch:
     gen = torch.Generator().manual_seed(seed)
-    text = torch.randint(4, VOCAB.size, (n, length), generator=gen)
-    text[:, 0] = VOCAB.bos_id
-    text[:, -1] = VOCAB.pad_id
-    text[0, 3], text[0, 4:] = VOCAB.eos_id, VOCAB.pad_id
-    text[1:, -2] = VOCAB.eos_id
+    text = toy_text(VOCAB, gen, n, length)
     return Batch(
         user=torch.randint(0, 4, (n,), generator=gen),
         item=torch.randint(0, 3, (n,), generator=gen),
