@@ -92,6 +92,27 @@ def test_identity_predicts_the_aspect_three_times_better_than_popularity(domain:
     assert by_identity >= 3 * by_popularity, (by_identity, by_popularity)
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_training_split_alone_teaches_the_aspect(domain: str) -> None:
+    """What a model can learn: the item's most frequent training aspect (else the global one) predicts
+    the test record's aspect at least 3x as often as the global most frequent aspect, and the item's
+    most frequent training feature word predicts the test feature at least 5x as often."""
+    records, _ = generate("synthetic", domain, seed=3)
+    dense_items = dense_index(records.column("item_id"))
+    split = random_split(dense_index(records.column("user_id")), dense_items, seed=1)
+    for column, factor in (("aspect", 3), ("feature", 5)):
+        values = np.unique(np.asarray(records.column(column).to_pylist()), return_inverse=True)[1]
+        train, test = split.train, split.test
+        counts = np.zeros((dense_items.max() + 1, values.max() + 1), np.int64)
+        np.add.at(counts, (dense_items[train], values[train]), 1)
+        most_frequent = np.bincount(values[train]).argmax()
+        seen = counts[dense_items[test]].sum(axis=1) > 0
+        by_item = np.where(seen, counts[dense_items[test]].argmax(axis=1), most_frequent)
+        by_item_acc = np.mean(by_item == values[test])
+        by_popularity = np.mean(values[test] == most_frequent)
+        assert by_item_acc >= factor * by_popularity, (column, by_item_acc, by_popularity)
+
+
 def test_presets_on_demand_and_split_columns(tiny_home: Path) -> None:
     assert set(PRESETS) == {"synthetic-tiny", "synthetic", "synthetic-xl"}
     assert ensure_dataset("synthetic-tiny", tiny_home) == tiny_home / "datasets" / "synthetic-tiny"

@@ -4,15 +4,17 @@ on who the user is and what the item is (the very thing the MVAE paper is about)
 The world (all numpy, vectorised; TripAdvisor scale in seconds):
 - users: sparse Dirichlet preferences over the domain's aspects, a rating bias, a favourite adjective
   slot and a favourite sentence pattern (a personal style);
-- items: Dirichlet aspect salience, a quality per aspect (standard normal), a rating bias, and one to
-  three detail phrases drawn from their most salient aspects;
+- items: Dirichlet aspect salience, a quality per aspect (standard normal), a rating bias, one to
+  three detail phrases drawn from their most salient aspects, a signature aspect (the most salient)
+  and an own surface word per aspect;
 - activity: every user and item gets one record, the rest are drawn in proportion to Pareto weights, so
   counts follow a long tail as sparse as the paper's Table 1 (about 4 reviews per user and per item);
 - a record: rating = round(3.9 + b_u + b_i + 1.2 * sum_a pref_u[a] quality_i[a] + noise), clipped
-  to 1..5; aspect ~ pref_u * salience_i; sentiment = sign(quality_i[aspect] + 0.8 (rating - 3.5) + noise);
-  a surface word of the aspect, an adjective from the aspect's pool for that sentiment, a pattern for
-  that sentiment; when the item has a detail phrase for the aspect, 70% of sentences name it; 40% of
-  sentences get a closing clause of the same sentiment.
+  to 1..5; aspect = the item's signature aspect with probability ITEM_FOCUS, else ~ pref_u * salience_i;
+  sentiment = sign(quality_i[aspect] + 0.8 (rating - 3.5) + noise); a surface word of the aspect (the
+  item's own with probability ITEM_TERM), an adjective from the aspect's pool for that sentiment, a
+  pattern for that sentiment; when the item has a detail phrase for the aspect, 70% of sentences name
+  it; 40% of sentences get a closing clause of the same sentiment.
 Ground truth kept per record: aspect, aspect_terms (all surface words of the aspect), detail.
 """
 
@@ -28,13 +30,17 @@ import pyarrow.compute as pc
 from explainbench.data.schema import RECORD_COLUMNS, RECORD_SCHEMA
 from explainbench.data.sources.synthetic_world import ADJECTIVES, DOMAINS, Domain, load_domain
 
-GENERATOR_VERSION = "synthetic/1"
+GENERATOR_VERSION = "synthetic/2"
 DETAIL_MENTION = 0.7  # chance that a sentence about an aspect the item has a detail for names the detail
 STYLE_ADJECTIVE = 0.4  # chance that a user picks their favourite adjective slot
 STYLE_PATTERN = 0.3  # chance that a user picks their favourite sentence pattern
 TAIL = 0.4  # chance that a sentence gets a closing clause ("and overall a lovely time")
 WEIGHT_CAP = 25.0  # cap of the Pareto activity weights (the busiest user has ~10x the average)
 DETAIL_SALIENCE = 0.1  # salience added to the aspects an item has detail phrases for
+SALIENCE_ALPHA = 0.15  # Dirichlet concentration of an item's aspect salience (smaller: fewer aspects)
+PREFERENCE_ALPHA = 3.0  # total Dirichlet concentration of a user's aspect preferences
+ITEM_FOCUS = 0.5  # chance that a sentence is about the item's signature (most salient) aspect
+ITEM_TERM = 0.8  # chance that a sentence uses the item's own surface word for the aspect
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,12 @@ class SyntheticWorld:
         return [a.name for a in self.domain.aspects]
 
     def predict_aspect(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """The most likely aspect of a (user, item) record: argmax_a pref_u[a] * salience_i[a]."""
-        return np.argmax(self.preference[users] * self.salience[items], axis=1)
+        """The most likely aspect of a (user, item) record under the generator's mixture:
+        argmax_a ITEM_FOCUS [a = signature_i] + (1 - ITEM_FOCUS) pref_u[a] salience_i[a] / sum."""
+        joint = self.preference[users] * self.salience[items]
+        joint = (1.0 - ITEM_FOCUS) * joint / joint.sum(axis=1, keepdims=True)
+        joint[np.arange(len(items)), np.argmax(self.salience[items], axis=1)] += ITEM_FOCUS
+        return np.argmax(joint, axis=1)
 
 
 def _parse_pattern(pattern: str) -> tuple[list[str], list[int]]:
@@ -128,9 +138,10 @@ def generate(
     # --- the world ---------------------------------------------------------------------------------
     popularity = 1.0 / (rng.permutation(n_aspects) + 2.0) ** 0.8  # some aspects matter to many users
     popularity /= popularity.sum()
-    preference = 0.97 * _dirichlet(rng, 3.0 * popularity, n_users) + 0.03 * popularity.astype(np.float32)
+    preference = _dirichlet(rng, PREFERENCE_ALPHA * popularity, n_users)
+    preference = 0.97 * preference + 0.03 * popularity.astype(np.float32)
     user_bias = rng.normal(0.0, 0.4, n_users).astype(np.float32)
-    salience = 0.9 * _dirichlet(rng, np.full(n_aspects, 0.15), n_items) + 0.1 / n_aspects
+    salience = 0.9 * _dirichlet(rng, np.full(n_aspects, SALIENCE_ALPHA), n_items) + 0.1 / n_aspects
     quality = rng.normal(0.0, 1.0, (n_items, n_aspects)).astype(np.float32)
     item_bias = rng.normal(0.0, 0.4, n_items).astype(np.float32)
     # one to three detail phrases per item, from its most salient aspects (Gumbel top-k)
@@ -144,8 +155,10 @@ def generate(
     rows = np.repeat(np.arange(n_items), 3).reshape(n_items, 3)
     np.add.at(salience, (rows[keep], top[keep]), DETAIL_SALIENCE)  # an item is known for its details
     salience /= salience.sum(axis=1, keepdims=True)
+    signature = np.argmax(salience, axis=1)  # what the item is known for
     user_adj_style = rng.integers(0, 1 << 16, n_users)
     user_pattern_style = rng.integers(0, 1 << 16, n_users)
+    item_term_style = rng.integers(0, 1 << 16, n_items)
     world = SyntheticWorld(
         dom, int(seed), preference, user_bias, salience, quality, item_bias, detail_aspect, detail_phrase
     )
@@ -175,6 +188,7 @@ def generate(
         cum = np.cumsum(pu * si, axis=1)
         r = rng.random(u.size) * cum[:, -1]
         a = np.minimum((cum < r[:, None]).sum(axis=1), n_aspects - 1)
+        a = np.where(rng.random(u.size) < ITEM_FOCUS, signature[i], a)
         aspect[s : s + chunk] = a
         z = qi[np.arange(u.size), a] + 0.8 * (rating[s : s + chunk] - 3.5) + rng.normal(0.0, 0.5, u.size)
         sentiment[s : s + chunk] = np.where(z >= 0, 1, -1)
@@ -183,7 +197,9 @@ def generate(
     terms_flat = [t for a in dom.aspects for t in a.terms]
     n_terms = np.array([len(a.terms) for a in dom.aspects])
     term_offset = np.concatenate([[0], np.cumsum(n_terms)[:-1]])
-    term = term_offset[aspect] + (rng.random(n) * n_terms[aspect]).astype(np.int64)
+    own = item_term_style[items] % n_terms[aspect]
+    anyone = (rng.random(n) * n_terms[aspect]).astype(np.int64)
+    term = term_offset[aspect] + np.where(rng.random(n) < ITEM_TERM, own, anyone)
 
     # adjective from the aspect's pool for the sentiment (sometimes the user's favourite slot)
     classes = sorted(ADJECTIVES)
