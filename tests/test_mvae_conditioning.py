@@ -7,9 +7,11 @@ reads the item can drive the loss to 0. So after a short training run, in the te
 (validation_loss, z = mu_p), the true items must give a loss below log 4 and clearly below the loss with
 the items rotated, and greedy decoding must write different sentences for different items.
 
-`mvae-norn` (trained in the test architecture) passes. `mvae` (trained with r_z ~ q_theta and TKL) does not
-yet at this budget: docs/models/mvae.md, "Diagnosis", explains why; the test is a strict xfail so that it
-fails loudly (XPASS) once MVAE learns to condition, and the xfail must then be removed.
+`mvae-norn` (trained in the test architecture) passes in 80 steps; `mvae` and the variants trained with
+the recognition network need 200 (the decoder first learns to read r_z, then the prior to track it).
+Before the recognition encoder's position embeddings were initialised like GPT-2's and the prior tracked
+the recognition distribution as its target, `mvae` failed this test at any budget tried
+(docs/models/mvae.md, "Diagnosis").
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ import torch
 
 from explainbench.engine.decoding import greedy_decode
 from explainbench.engine.module import Batch, Vocab
-from explainbench.models.mvae import MVAEConfig, MVAEModule, MVAENoRNConfig
+from explainbench.models.mvae import (
+    MVAEConfig,
+    MVAEModule,
+    MVAEMSEConfig,
+    MVAENoKLConfig,
+    MVAENoMLFConfig,
+    MVAENoRNConfig,
+)
 
 VOCAB = Vocab(size=12, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 N_ITEMS = 4
-STEPS = 80
 
 
 @pytest.fixture(autouse=True)
@@ -54,13 +62,13 @@ def _batch(items: torch.Tensor) -> Batch:
     )
 
 
-def _train(config: MVAEConfig) -> MVAEModule:
+def _train(config: MVAEConfig, steps: int) -> MVAEModule:
     torch.manual_seed(0)
     module = MVAEModule(config, VOCAB, 1, N_ITEMS)
     optimizer = torch.optim.AdamW(module.parameters(), lr=config.lr)
     g = torch.Generator().manual_seed(0)
     module.train()
-    for step in range(STEPS):
+    for step in range(steps):
         module.set_step(step)
         loss = module.loss(_batch(torch.randint(0, N_ITEMS, (32,), generator=g))).total
         optimizer.zero_grad()
@@ -69,8 +77,8 @@ def _train(config: MVAEConfig) -> MVAEModule:
     return module.eval()
 
 
-def _check_prior_reaches_decoder(config: MVAEConfig) -> None:
-    module = _train(dataclasses.replace(config, dropout=0.0))
+def _check_prior_reaches_decoder(config: MVAEConfig, steps: int, min_sentences: int = 3) -> None:
+    module = _train(dataclasses.replace(config, dropout=0.0), steps)
     items = torch.arange(N_ITEMS).repeat(8)
     with torch.no_grad():
         true = module.validation_loss(_batch(items)).total.item()
@@ -81,16 +89,26 @@ def _check_prior_reaches_decoder(config: MVAEConfig) -> None:
         )
     assert true < math.log(N_ITEMS), (true, rotated)  # below what any item-blind model can reach
     assert rotated > 1.5 * true, (true, rotated)
-    assert len({tuple(row) for row in out.tolist()}) >= 3, out.tolist()
+    assert len({tuple(row) for row in out.tolist()}) >= min_sentences, out.tolist()
 
 
 def test_norn_prior_path_reaches_the_decoder() -> None:
-    _check_prior_reaches_decoder(MVAENoRNConfig.tiny())
+    _check_prior_reaches_decoder(MVAENoRNConfig.tiny(), steps=80)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: MVAE trained with r_z and TKL ignores the prior at small budgets (docs/models/mvae.md)",
+@pytest.mark.parametrize(
+    ("config_class", "min_sentences"),
+    # mvae-nomlf keeps only the smallest scale (3 dimensions in the tiny config): 2 of 4 sentences
+    [(MVAEConfig, 3), (MVAENoKLConfig, 3), (MVAENoMLFConfig, 2), (MVAEMSEConfig, 3)],
 )
-def test_mvae_prior_path_reaches_the_decoder() -> None:
-    _check_prior_reaches_decoder(MVAEConfig.tiny())
+def test_prior_path_reaches_the_decoder(config_class: type[MVAEConfig], min_sentences: int) -> None:
+    _check_prior_reaches_decoder(config_class.tiny(), steps=200, min_sentences=min_sentences)
+
+
+def test_without_target_tracking_mvae_does_not_condition() -> None:
+    """The literal gradient of eq. 6's KL(q_r || q_p) (into both networks) collapses both to one point."""
+    module = _train(dataclasses.replace(MVAEConfig.tiny(), dropout=0.0, track_target=False), steps=200)
+    items = torch.arange(N_ITEMS).repeat(8)
+    with torch.no_grad():
+        true = module.validation_loss(_batch(items)).total.item()
+    assert true > math.log(N_ITEMS), true

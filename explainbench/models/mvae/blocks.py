@@ -71,15 +71,19 @@ class ScaleBlock(nn.Module):
     "its output is split into equal-sized partitions if the output is assigned to more than one variable":
     the Block outputs 3 * d_z values, split into mean, log-variance (the paper's "sigma ... is the
     variance", parameterised as its logarithm) and the state carried to the next scale, each of size
-    d_z = d_in / 2.
+    d_z = d_in / 2. logvar_init is the initial bias of the log-variance partition (the paper gives no
+    initialisation; MVAEConfig.recognition_logvar_init explains the recognition network's value).
     """
 
-    def __init__(self, d_in: int, d_hidden: int | None = None) -> None:
+    def __init__(self, d_in: int, d_hidden: int | None = None, logvar_init: float = 0.0) -> None:
         super().__init__()
         if d_in % 2:
             raise ValueError(f"a scale Block halves its input; got odd size {d_in}")
         self.d_z = d_in // 2
         self.block = Block(d_in, 3 * self.d_z, d_hidden if d_hidden is not None else self.d_z)
+        # the log-variance partition's bias: the distribution's initial variance is about exp(logvar_init)
+        with torch.no_grad():
+            self.block.f_out.linear.bias[self.d_z : 2 * self.d_z] = logvar_init
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar, state = self.block(x).chunk(3, dim=-1)

@@ -75,6 +75,11 @@ class MVAEConfig(NeuralConfig):
     anneal_k: float = 0.0025  # "The weight k = 0.0025 is selected without any tuning"
     anneal_a0: int = 5000  # half the steps to converge without the beta term (docs/models/mvae.md)
     sentiment_threshold: float = 3.0  # "a rating greater than or equal to 3 to positive sentiment"
+    # target tracking: in KL(q_r || q_p) of eq. 6 the recognition distribution is the prior's target,
+    # so that term's gradient reaches the prior network only (its value is unchanged); the recognition
+    # network is regularised by the beta term. False: the gradient reaches both networks.
+    track_target: bool = True
+    recognition_logvar_init: float = -6.0  # initial log-variance of q_theta (not stated; see the card)
 
     # --- variants (section 4.3 and 4.8) ---
     standard_kl: bool = True  # False: mvae-nokl, no beta KL(q_r || N(0, I)) term

@@ -118,11 +118,12 @@ class MVAEModule(ExplainerModule):
                 z.append(None)
             elif c.latent_objective == "mse":  # mvae-mse: z = mu_r, MSE(mu_r, mu_p) instead of TKL
                 z.append(q_r.mu)
-                parts[f"mse_s{s}"] = mse_loss(q_r.mu, q_p.mu)
+                target = q_r.mu.detach() if c.track_target else q_r.mu
+                parts[f"mse_s{s}"] = mse_loss(target, q_p.mu)
                 latent_terms.append(parts[f"mse_s{s}"])
             else:  # z = r_z sampled from q_theta; TKL (eq. 6)
                 z.append(q_r.sample())
-                terms = tkl_terms(q_r, q_p)
+                terms = tkl_terms(q_r, q_p, c.track_target)
                 parts[f"kl_prior_s{s}"] = terms.kl_prior
                 if c.standard_kl:
                     parts[f"kl_std_s{s}"] = terms.kl_std

@@ -32,12 +32,12 @@ def _down_sizes(config: MVAEConfig) -> list[int]:
 class _MultiScaleEncoder(nn.Module):
     """n_down compressing Blocks then n_scale ScaleBlocks: the shared shape of eqs. 3 and 4."""
 
-    def __init__(self, config: MVAEConfig) -> None:
+    def __init__(self, config: MVAEConfig, logvar_init: float = 0.0) -> None:
         super().__init__()
         self.down = nn.ModuleList(Block(d, d // 2, config.block_hidden) for d in _down_sizes(config))
         d_top = config.input_dim // 2**config.n_down
         self.scales = nn.ModuleList(
-            ScaleBlock(d_top // 2**s, config.block_hidden) for s in range(config.n_scale)
+            ScaleBlock(d_top // 2**s, config.block_hidden, logvar_init) for s in range(config.n_scale)
         )
 
     def forward(self, x: torch.Tensor) -> tuple[list[DiagonalGaussian], torch.Tensor]:
@@ -61,6 +61,10 @@ class RecognitionNetwork(nn.Module):
         d = config.d_model
         self.special = nn.Parameter(torch.randn(2, d) * 0.02)  # C1, C2
         self.position = nn.Embedding(max_tokens + 2, d)
+        # N(0, 0.02) like GPT-2's word and position embeddings (the shared word embedding is GPT-2's).
+        # nn.Embedding's N(0, 1) would outweigh the words 50 to 1, and [O1, O2] would hardly depend on
+        # the sentence (docs/models/mvae.md, "Diagnosis").
+        nn.init.normal_(self.position.weight, 0.0, 0.02)
         self.dropout = nn.Dropout(config.dropout)
         layer = nn.TransformerEncoderLayer(
             d,
@@ -71,7 +75,8 @@ class RecognitionNetwork(nn.Module):
             batch_first=True,
         )
         self.encoder = nn.TransformerEncoder(layer, config.n_encoder_layers, enable_nested_tensor=False)
-        self.blocks = _MultiScaleEncoder(config)  # BlockRd_1..n_rd, BlockRs_{n_rd+1}..{n_rd+n_rs}
+        # BlockRd_1..n_rd, BlockRs_{n_rd+1}..{n_rd+n_rs}
+        self.blocks = _MultiScaleEncoder(config, logvar_init=config.recognition_logvar_init)
 
     @property
     def block_rd(self) -> nn.ModuleList:

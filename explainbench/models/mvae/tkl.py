@@ -20,6 +20,10 @@ class DiagonalGaussian:
     mu: torch.Tensor
     logvar: torch.Tensor
 
+    def detach(self) -> DiagonalGaussian:
+        """The same distribution, cut from the graph (a target that gradients do not move)."""
+        return DiagonalGaussian(self.mu.detach(), self.logvar.detach())
+
     def sample(self) -> torch.Tensor:
         """The reparameterisation trick (Kingma and Welling 2014): mu + exp(logvar / 2) * eps."""
         return self.mu + torch.exp(0.5 * self.logvar) * torch.randn_like(self.mu)
@@ -52,11 +56,18 @@ class TKLTerms:
         return beta * self.kl_std + self.kl_prior if standard_kl else self.kl_prior
 
 
-def tkl_terms(recognition: DiagonalGaussian, prior: DiagonalGaussian) -> TKLTerms:
-    """Both KL divergences of eq. 6 for one pair of distributions with the same scale."""
+def tkl_terms(
+    recognition: DiagonalGaussian, prior: DiagonalGaussian, track_target: bool = False
+) -> TKLTerms:
+    """Both KL divergences of eq. 6 for one pair of distributions with the same scale.
+
+    track_target: the prior tracks the recognition distribution as its target: KL(q_r || q_p) has the
+    same value, but its gradient reaches the prior's parameters only.
+    """
+    target = recognition.detach() if track_target else recognition
     return TKLTerms(
         kl_std=standard_normal_kl(recognition).mean(),
-        kl_prior=gaussian_kl(recognition, prior).mean(),
+        kl_prior=gaussian_kl(target, prior).mean(),
     )
 
 
