@@ -50,3 +50,22 @@ def toy_text(vocab: Any, gen: Any, n: int, length: int) -> Any:
     text[0, 3], text[0, 4:] = vocab.eos_id, vocab.pad_id
     text[1:, -2] = vocab.eos_id
     return text
+
+
+def stepwise_nll(module: Any, batch: Any, vocab: Any) -> float:
+    """Mean per-token NLL of batch.text under step-by-step decoding (start_decoding, decode_step), the
+    reference that a module's teacher-forced loss must equal; checks each step's logits shape."""
+    import torch
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        state = module.start_decoding(batch)
+        nll, count = 0.0, 0
+        for t in range(batch.text.shape[1] - 1):
+            logits, state = module.decode_step(state, batch.text[:, t])
+            assert logits.shape == (len(batch), vocab.size)
+            target = batch.text[:, t + 1]
+            keep = target != vocab.pad_id
+            nll += float(-F.log_softmax(logits, -1)[keep, target[keep]].sum())
+            count += int(keep.sum())
+    return nll / count

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
-from learning import assert_conforms, fit_on_tiny, toy_text
+from learning import assert_conforms, fit_on_tiny, stepwise_nll, toy_text
 
 from baselines.nete import NETEExplainer
 from baselines.nete.config import NETEConfig, tiny_config
@@ -127,16 +126,7 @@ def test_text_loss_matches_stepwise_decoding() -> None:
     batch = make_batch()
     with torch.no_grad():
         out = module.loss(batch)
-        state = module.start_decoding(batch)
-        nll, count = 0.0, 0
-        for t in range(batch.text.shape[1] - 1):
-            logits, state = module.decode_step(state, batch.text[:, t])
-            assert logits.shape == (len(batch), VOCAB.size)
-            target = batch.text[:, t + 1]
-            keep = target != VOCAB.pad_id
-            nll += float(-F.log_softmax(logits, -1)[keep, target[keep]].sum())
-            count += int(keep.sum())
-    assert float(out.total) == pytest.approx(nll / count, rel=1e-5)
+    assert float(out.total) == pytest.approx(stepwise_nll(module, batch, VOCAB), rel=1e-5)
 
 
 def test_the_feature_steers_generation() -> None:
