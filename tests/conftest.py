@@ -25,6 +25,12 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> None:
+    """Every test starts with one torch thread, whatever an earlier test (e.g. `run --threads N`) set."""
+    torch.set_num_threads(1)
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon-musical-instruments-5core"
 
 

@@ -16,14 +16,6 @@ from explainbench.engine.toy import toy_records, toy_tokenizer
 TIMING = {"train_s", "examples_per_s"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 class Crash(Exception):
     pass
 

@@ -15,14 +15,6 @@ from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, Ste
 from explainbench.engine.trainer import StallTracker, Trainer, TrainingError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _batch(size: int = 1) -> Batch:
     return Batch(
         user=torch.zeros(size, dtype=torch.long),

@@ -6,22 +6,11 @@ exact SVD for the spectral norm (the module uses torch's power-iteration paramet
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 from torch.nn import functional as F
 
 from explainbench.models.mvae.blocks import Block, ScaleBlock, SpectralLayer
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one intra-op thread is many times faster than two on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _converge(module: torch.nn.Module, x: torch.Tensor, n: int = 200) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -36,14 +35,6 @@ from explainbench.models.mvae import (
 
 VOCAB = Vocab(size=12, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 N_ITEMS = 4
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _batch(items: torch.Tensor) -> Batch:

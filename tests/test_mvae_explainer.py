@@ -5,11 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from explainbench.api.explainer import ExplainContext
 from explainbench.api.registry import get_explainer
@@ -21,15 +19,6 @@ from explainbench.runner.config import apply_overrides, load_recipe
 from explainbench.testing import check_explainer
 
 VARIANTS = [MVAE, MVAENoKL, MVAENoMLF, MVAENoRN, MVAEMSE]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one intra-op thread is many times faster than two on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

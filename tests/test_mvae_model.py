@@ -7,7 +7,6 @@ two passes (loss() computes the training architecture whatever the mode).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -24,15 +23,6 @@ from explainbench.models.mvae import (
 )
 from explainbench.models.mvae.networks import PriorNetwork, ReconstructionNetwork
 from explainbench.models.mvae.tkl import DiagonalGaussian
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one intra-op thread is many times faster than two on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 VOCAB = Vocab(size=40, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 N_USERS, N_ITEMS = 6, 7
