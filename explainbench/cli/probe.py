@@ -1,4 +1,8 @@
-"""`explainbench probe noise`: the MVAE paper's initial-noise experiment (section 4.5, Figure 4)."""
+"""`explainbench probe`: experiments about models rather than benchmarks of them.
+
+noise     the MVAE paper's initial-noise experiment (section 4.5, Figure 4)
+identity  does a trained run use its users and items? (explainbench/probe/identity.py)
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from explainbench.cli.report import say_paths
 from explainbench.cli.run import cli_errors
 
 probe_app = typer.Typer(
-    help="Experiments about models: the paper's initial-noise probe.", no_args_is_help=True
+    help="Experiments about models: the paper's initial-noise probe; the identity probe of a run.",
+    no_args_is_help=True,
 )
 
 
@@ -76,6 +81,82 @@ def noise(
         err=True,
     )
     say_paths(result.paths)
+
+
+@probe_app.command("identity")
+def identity(
+    run_dir: Path = typer.Argument(..., help="A finished run's folder (holds config.yaml and model/)."),
+    records: str = typer.Option(
+        "validation", "--records", help="Which records of the run's split: validation or test."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the shuffles."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1."),
+    output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON here."),
+) -> None:
+    """The run's validation objective with its records' true user and item ids, and with each
+    shuffled across the records: how much the trained model uses who and what (a gain near 0: not at
+    all). Neural explainers only; reads the run, trains nothing.
+
+    Example: explainbench probe identity ~/.cache/explainbench/runs/synthetic/split-1/peter/80cce3ab8d1c
+    """
+    import yaml
+    from rich.console import Console
+    from rich.table import Table
+
+    from explainbench.api.registry import get_explainer
+    from explainbench.api.results import atomic_write_json
+    from explainbench.data.load import load_split
+    from explainbench.engine.neural import NeuralExplainer
+    from explainbench.probe.identity import CONDITIONS, identity_probe
+    from explainbench.runner.config import ConfigError
+
+    with cli_errors():
+        config_path = run_dir / "config.yaml"
+        if not config_path.is_file():
+            raise ConfigError(f"{config_path}: missing; pass a run folder (runs/DATA/split-K/MODEL/ID)")
+        try:
+            spec = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{config_path}: not valid YAML ({exc})") from None
+        if not isinstance(spec, dict) or not {"model", "data", "split"} <= spec.keys():
+            raise ConfigError(f"{config_path}: needs model, data and split; is it a run's config.yaml?")
+        if records not in ("validation", "test"):
+            raise ConfigError(f"--records {records!r}: choose validation or test")
+        cls = get_explainer(str(spec["model"]))
+        if not issubclass(cls, NeuralExplainer):
+            raise ConfigError(
+                f"{spec['model']}: not a neural explainer; the identity probe reads a trained network"
+            )
+        model_dir = run_dir / "model"
+        if not model_dir.is_dir():
+            raise ConfigError(f"{model_dir}: missing; the run has not finished training")
+        explainer = cls.load(model_dir, device=device)
+        split = load_split(str(spec["data"]), int(spec["split"]))
+        result = identity_probe(explainer, split[records], seed=seed, records_name=records)
+        result.meta.update(
+            {"run": str(run_dir), "model": spec["model"], "data": spec["data"], "split": spec["split"]}
+        )
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(output, result.to_dict())
+
+    parts = list(result.losses["true"])
+    table = Table(
+        title=f"{spec['model']} on {spec['data']} split {spec['split']}: mean objective on "
+        f"{result.n} {records} records ({result.dropped} without a trained user or item left out)"
+    )
+    table.add_column("ids", no_wrap=True)
+    for part in parts:
+        table.add_column(part, justify="right")
+    for condition in CONDITIONS:
+        cells = [f"{result.losses[condition][p]:.4f}" for p in parts]
+        if condition != "true":
+            cells = [f"{c} ({result.gain(condition, p):+.4f})" for c, p in zip(cells, parts, strict=True)]
+        table.add_row(condition, *cells)
+    Console(soft_wrap=True).print(table)
+    typer.echo("(in brackets: shuffled minus true, the gain of the true ids)", err=True)
+    if output is not None:
+        say_paths([output])
 
 
 def register(app: typer.Typer) -> None:
