@@ -92,11 +92,21 @@ def test_paper_sizes() -> None:
         ({"latent_objective": "l1"}, "latent_objective"),
         ({"latent_objective": "mse", "recognition": False}, "recognition"),
         ({"n_head": 5}, "n_head"),
+        ({"prior_embedding_std": 0.0}, "prior_embedding_std"),
     ],
 )
 def test_config_refuses_sizes_that_cannot_build(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MVAEConfig.from_dict({**dataclasses.asdict(MVAEConfig.tiny()), **change})
+
+
+@pytest.mark.parametrize(("std", "expected"), [(None, 1.0), (0.02, 0.02)])
+def test_prior_embeddings_start_at_the_configured_scale(std: float | None, expected: float) -> None:
+    torch.manual_seed(0)
+    config = dataclasses.replace(MVAEConfig.tiny(), prior_embedding_std=std)
+    prior = PriorNetwork(config, n_users=300, n_items=200)
+    for table in (prior.user_embedding, prior.item_embedding):
+        assert float(table.weight.std()) == pytest.approx(expected, rel=0.05)
 
 
 def test_prior_and_recognition_give_the_same_scales() -> None:

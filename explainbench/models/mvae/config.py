@@ -80,6 +80,9 @@ class MVAEConfig(NeuralConfig):
     # network is regularised by the beta term. False: the gradient reaches both networks.
     track_target: bool = True
     recognition_logvar_init: float = -6.0  # initial log-variance of q_theta (not stated; see the card)
+    # std of a normal init of E_u, E_i, E_r (not stated); None = torch's N(0, 1), under which a user or
+    # item seen a few times hardly moves its embedding (docs/models/mvae.md, "Identity"; 0.02 = GPT-2's)
+    prior_embedding_std: float | None = None
 
     # --- variants (section 4.3 and 4.8) ---
     standard_kl: bool = True  # False: mvae-nokl, no beta KL(q_r || N(0, I)) term
@@ -128,6 +131,11 @@ class MVAEConfig(NeuralConfig):
             )
         if self.d_model % self.n_head:
             raise ValueError(f"d_model {self.d_model} must be divisible by n_head {self.n_head}")
+        if self.prior_embedding_std is not None and not self.prior_embedding_std > 0:
+            raise ValueError(
+                "prior_embedding_std must be positive or null (torch's N(0, 1)), "
+                f"got {self.prior_embedding_std}"
+            )
 
     @classmethod
     def tiny(cls: type[C]) -> C:

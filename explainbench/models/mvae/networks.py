@@ -107,6 +107,9 @@ class PriorNetwork(nn.Module):
         self.user_embedding = nn.Embedding(n_users, config.embedding_dim)  # E_u
         self.item_embedding = nn.Embedding(n_items, config.embedding_dim)  # E_i
         self.sentiment_embedding = nn.Embedding(2, config.embedding_dim)  # E_r (negative, positive)
+        if config.prior_embedding_std is not None:
+            for table in (self.user_embedding, self.item_embedding, self.sentiment_embedding):
+                nn.init.normal_(table.weight, 0.0, config.prior_embedding_std)
         self.blocks = _MultiScaleEncoder(config)  # BlockPd_1..n_pd, BlockPs_{n_pd+1}..{n_pd+n_ps}
 
     @property
