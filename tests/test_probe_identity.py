@@ -119,3 +119,8 @@ def test_cli_refuses_what_it_cannot_probe(home, tmp_path) -> None:
     assert result.exit_code == 2 and "model: missing" in result.output
     result = invoke(home, "probe", "identity", str(tmp_path), "--records", "train")
     assert result.exit_code == 2 and "choose validation or test" in result.output
+    (tmp_path / "config.yaml").write_text(
+        "model: peter\ndata: synthetic-tiny\nsplit: 1\ndataset_fingerprint: abc\n"
+    )
+    result = invoke(home, "probe", "identity", str(tmp_path))
+    assert result.exit_code == 2 and "fingerprints differ" in result.output

@@ -105,7 +105,7 @@ def identity(
 
     from explainbench.api.registry import get_explainer
     from explainbench.api.results import atomic_write_json
-    from explainbench.data.load import load_split
+    from explainbench.data.load import load_manifest, load_split
     from explainbench.engine.neural import NeuralExplainer
     from explainbench.probe.identity import CONDITIONS, identity_probe
     from explainbench.runner.config import ConfigError
@@ -126,6 +126,13 @@ def identity(
         if not issubclass(cls, NeuralExplainer):
             raise ConfigError(
                 f"{spec['model']}: not a neural explainer; the identity probe reads a trained network"
+            )
+        manifest = load_manifest(str(spec["data"]))
+        trained_on = spec.get("dataset_fingerprint")
+        if trained_on and manifest.get("fingerprint") != trained_on:
+            raise ConfigError(
+                f"{config_path}: the run trained on another version of {spec['data']!r} than the one in "
+                "this home (dataset fingerprints differ); set EXPLAINBENCH_HOME to the run's home"
             )
         model_dir = run_dir / "model"
         if not model_dir.is_dir():
