@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from explainbench.runner.config import (
     ConfigError,
     Recipe,
     apply_overrides,
+    as_mapping,
     load_recipe,
     parse_splits,
+    read_yaml,
     resolve_config,
 )
 
@@ -69,14 +69,6 @@ def _did_you_mean(name: str, known: Sequence[str]) -> str:
     from explainbench.api.registry import did_you_mean
 
     return did_you_mean(name, list(known))
-
-
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: expected a mapping of key: value, got {type(value).__name__}")
-    return {str(k): v for k, v in value.items()}
 
 
 def _names(value: Any, where: str) -> list[str]:
@@ -195,13 +187,7 @@ def kind_of(recipe: AnyRecipe) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"recipe {path} not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return _mapping(data, str(path))
+    return as_mapping(read_yaml(path, missing=f"recipe {path} not found"), str(path))
 
 
 def load_any(path: Path | str) -> AnyRecipe:
@@ -227,8 +213,8 @@ def _experiment(path: Path, data: dict[str, Any]) -> ExperimentRecipe:
         if key not in data:
             raise ConfigError(f"{where}: missing {key}:")
     scales = {
-        str(k): _mapping(v, f"{where}: scales.{k}")
-        for k, v in _mapping(data.get("scales"), f"{where}: scales").items()
+        str(k): as_mapping(v, f"{where}: scales.{k}")
+        for k, v in as_mapping(data.get("scales"), f"{where}: scales").items()
     }
     for name, over in scales.items():
         _unknown(list(over), EXPERIMENT_SCALE_KEYS, f"{where}: scales.{name}")
@@ -259,7 +245,7 @@ def _probe(path: Path, data: dict[str, Any]) -> ProbeRecipe:
         raise ConfigError(f"{where}: probe {probe!r} is not one of {', '.join(PROBES)}")
     if not isinstance(data.get("data"), str):
         raise ConfigError(f"{where}: data must name a dataset, e.g. data: synthetic")
-    options = _mapping(data.get("options"), f"{where}: options")
+    options = as_mapping(data.get("options"), f"{where}: options")
     _unknown(list(options), PROBE_OPTIONS, f"{where}: options")
     split = parse_splits(data.get("split", 1), f"{where}: split")
     if len(split) != 1:
@@ -270,11 +256,11 @@ def _probe(path: Path, data: dict[str, Any]) -> ProbeRecipe:
         description=str(data.get("description") or ""),
         data=data["data"],
         split=split[0],
-        config=_mapping(data.get("config"), f"{where}: config"),
+        config=as_mapping(data.get("config"), f"{where}: config"),
         options=options,
         scales={
-            str(k): _mapping(v, f"{where}: scales.{k}")
-            for k, v in _mapping(data.get("scales"), f"{where}: scales").items()
+            str(k): as_mapping(v, f"{where}: scales.{k}")
+            for k, v in as_mapping(data.get("scales"), f"{where}: scales").items()
         },
     )
     fraction = options.get("fraction", 0.5)

@@ -99,7 +99,6 @@ def identity(
 
     Example: explainbench probe identity ~/.cache/explainbench/runs/synthetic/split-1/peter/80cce3ab8d1c
     """
-    import yaml
     from rich.console import Console
     from rich.table import Table
 
@@ -108,16 +107,14 @@ def identity(
     from explainbench.data.load import load_manifest, load_split
     from explainbench.engine.neural import NeuralExplainer
     from explainbench.probe.identity import CONDITIONS, identity_probe
-    from explainbench.runner.config import ConfigError
+    from explainbench.runner.config import ConfigError, read_yaml
+    from explainbench.runner.store import CONFIG_FILE, MODEL_DIR
 
     with cli_errors():
-        config_path = run_dir / "config.yaml"
-        if not config_path.is_file():
-            raise ConfigError(f"{config_path}: missing; pass a run folder (runs/DATA/split-K/MODEL/ID)")
-        try:
-            spec = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{config_path}: not valid YAML ({exc})") from None
+        config_path = run_dir / CONFIG_FILE
+        spec = read_yaml(
+            config_path, missing=f"{config_path}: missing; pass a run folder (runs/DATA/split-K/MODEL/ID)"
+        )
         if not isinstance(spec, dict) or not {"model", "data", "split"} <= spec.keys():
             raise ConfigError(f"{config_path}: needs model, data and split; is it a run's config.yaml?")
         if records not in ("validation", "test"):
@@ -134,7 +131,7 @@ def identity(
                 f"{config_path}: the run trained on another version of {spec['data']!r} than the one in "
                 "this home (dataset fingerprints differ); set EXPLAINBENCH_HOME to the run's home"
             )
-        model_dir = run_dir / "model"
+        model_dir = run_dir / MODEL_DIR
         if not model_dir.is_dir():
             raise ConfigError(f"{model_dir}: missing; the run has not finished training")
         explainer = cls.load(model_dir, device=device)

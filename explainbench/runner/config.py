@@ -67,7 +67,18 @@ class Recipe:
         return merged
 
 
-def _mapping(value: Any, where: str) -> dict[str, Any]:
+def read_yaml(path: Path, *, missing: str) -> Any:
+    """The parsed YAML file; ConfigError(missing) when it is not a file, one line when it does not parse."""
+    if not path.is_file():
+        raise ConfigError(missing)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+
+
+def as_mapping(value: Any, where: str) -> dict[str, Any]:
+    """A YAML mapping with string keys (None = empty); anything else is refused, naming where."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -106,18 +117,12 @@ def parse_splits(value: Any, where: str = "--splits") -> list[int]:
 def load_recipe(path: Path | str) -> Recipe:
     """Read a recipe YAML; unknown top-level keys and malformed sections are refused."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"recipe {path} not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    data = _mapping(data, str(path))
+    data = as_mapping(read_yaml(path, missing=f"recipe {path} not found"), str(path))
     unknown = sorted(set(data) - set(RECIPE_KEYS))
     if unknown:
         hint = did_you_mean(unknown[0], list(RECIPE_KEYS))
         raise ConfigError(f"{path}: unknown key(s) {unknown}.{hint} Known keys: {', '.join(RECIPE_KEYS)}")
-    scales = {str(name): _mapping(m, f"{path}: scales.{name}") for name, m in _mapping(
+    scales = {str(name): as_mapping(m, f"{path}: scales.{name}") for name, m in as_mapping(
         data.get("scales"), f"{path}: scales").items()}
     for key in ("model", "data", "description"):
         if data.get(key) is not None and not isinstance(data[key], str):
@@ -127,7 +132,7 @@ def load_recipe(path: Path | str) -> Recipe:
         model=data.get("model"),
         data=data.get("data"),
         splits=None if data.get("splits") is None else parse_splits(data["splits"], f"{path}: splits"),
-        config=_mapping(data.get("config"), f"{path}: config"),
+        config=as_mapping(data.get("config"), f"{path}: config"),
         scales=scales,
         description=str(data.get("description") or ""),
     )
