@@ -157,6 +157,26 @@ def _as_float(value: torch.Tensor | float) -> float:
     return float(value.detach().item()) if isinstance(value, torch.Tensor) else float(value)
 
 
+@torch.no_grad()
+def validation_means(
+    module: ExplainerModule, batches: Iterable[Batch], device: torch.device | str
+) -> tuple[dict[str, float], int]:
+    """Batch-size-weighted means of module.validation_loss() over batches: the total as "loss" and
+    each named part; with the number of records seen (0: the means are empty). The caller sets the
+    module's mode (eval for validation)."""
+    sums: dict[str, float] = {}
+    seen = 0
+    for batch in batches:
+        batch = batch.to(device)
+        out = module.validation_loss(batch)
+        size = len(batch)
+        seen += size
+        sums["loss"] = sums.get("loss", 0.0) + _as_float(out.total) * size
+        for k, v in out.parts.items():
+            sums[k] = sums.get(k, 0.0) + _as_float(v) * size
+    return {k: v / seen for k, v in sums.items()} if seen else {}, seen
+
+
 def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
@@ -431,25 +451,15 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, val_batches: Callable[[], Iterable[Batch]]) -> dict[str, float]:
         """Batch-size-weighted means of validation_loss().total ("loss") and its parts."""
-        module = self.module
-        module.eval()
-        sums: dict[str, float] = {}
-        seen = 0
-        for batch in val_batches():
-            batch = batch.to(self.device)
-            out = module.validation_loss(batch)
-            size = len(batch)
-            seen += size
-            sums["loss"] = sums.get("loss", 0.0) + _as_float(out.total) * size
-            for k, v in out.parts.items():
-                sums[k] = sums.get(k, 0.0) + _as_float(v) * size
-        module.train()
+        self.module.eval()
+        means, seen = validation_means(self.module, val_batches(), self.device)
+        self.module.train()
         if seen == 0:
             raise TrainingError(
                 f"{self.log_name}: the validation split has no usable records "
                 "(are all its users or items missing from the training split?)"
             )
-        return {k: v / seen for k, v in sums.items()}
+        return means
 
     def _progress_bar(self) -> Progress:
         return Progress(
