@@ -19,14 +19,14 @@ no training record are left out, as in validation during training.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from explainbench.engine.batching import EncodedRecords, eval_loader
-from explainbench.engine.module import Batch
+from explainbench.engine.trainer import validation_means
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -71,46 +71,30 @@ def _shuffled(records: EncodedRecords, *, users: bool, items: bool, seed: int) -
     n = len(records)
     gen = torch.Generator().manual_seed(seed)
     user_perm, item_perm = torch.randperm(n, generator=gen), torch.randperm(n, generator=gen)
-    return EncodedRecords(
+    return dataclasses.replace(
+        records,
         user=records.user[user_perm] if users else records.user,
         item=records.item[item_perm] if items else records.item,
-        rating=records.rating,
-        sentiment=records.sentiment,
-        feature=records.feature,
-        text=records.text,
-        pad_id=records.pad_id,
-        dropped=records.dropped,
     )
 
 
-def _batches(records: EncodedRecords, batch_size: int, device: torch.device) -> Iterator[Batch]:
-    for batch in eval_loader(records, batch_size=batch_size):
-        yield batch.to(device)
-
-
-@torch.no_grad()
 def mean_objective(
     explainer: NeuralExplainer, records: EncodedRecords, *, batch_size: int = 256
 ) -> dict[str, float]:
-    """The record-weighted mean of validation_loss (total and parts) over the records, eval mode."""
+    """The record-weighted mean of validation_loss ("total" and its parts) over the records, eval mode
+    (the engine's validation means, as the Trainer computes them)."""
     module = explainer.module
     if module is None:
         raise RuntimeError(f"{type(explainer).__name__}: call fit() or load() before probing it")
-    device = next(module.parameters()).device
     was_training = module.training
     module.eval()
-    sums: dict[str, float] = {}
-    count = 0
     try:
-        for batch in _batches(records, batch_size, device):
-            step = module.validation_loss(batch)
-            b = len(batch)
-            for name, value in {"total": step.total, **step.parts}.items():
-                sums[name] = sums.get(name, 0.0) + float(value) * b
-            count += b
+        means, _ = validation_means(
+            module, eval_loader(records, batch_size=batch_size), next(module.parameters()).device
+        )
     finally:
         module.train(was_training)
-    return {name: total / max(count, 1) for name, total in sums.items()}
+    return {"total": means.pop("loss"), **means}
 
 
 def identity_probe(
