@@ -5,11 +5,14 @@
 - One torch thread for every test (and OMP_NUM_THREADS=1 for the subprocesses they start).
 - `tiny_home`: that home with `synthetic-tiny` prepared once per session (a few seconds); tests that
   need a small real-looking dataset call `load_split("synthetic-tiny", home=tiny_home)`.
+- `home`: a home of the test module's own with that `synthetic-tiny` copied in, for modules that
+  count or add runs (a module may override it, and build on it by asking for `home`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,14 @@ def tiny_home(_session_home: Path) -> Path:
 
     ensure_dataset("synthetic-tiny", home=_session_home)
     return _session_home
+
+
+@pytest.fixture(scope="module")
+def home(tiny_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home of this module's own (runs are counted), with the session's synthetic-tiny copied in."""
+    home = tmp_path_factory.mktemp("home")
+    shutil.copytree(tiny_home / "datasets", home / "datasets")
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,8 @@ LOWER = {"div", "rmse", "mae"}
 
 
 @pytest.fixture(scope="module")
-def home(tiny_home, tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    shutil.copytree(tiny_home / "datasets", home / "datasets")
+def home(home: Path) -> Path:
+    """conftest's module home with reference runs on splits 1 and 2."""
     for model in MODELS:
         for split in (1, 2):
             spec = RunSpec(model=model, data=DATA, config=ReferenceConfig(), split=split, home=home,

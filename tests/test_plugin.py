@@ -11,7 +11,6 @@ import importlib.metadata as md
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,14 +47,6 @@ def plugin():
     from explainbench_plugin_example import FeatureTemplate
 
     return FeatureTemplate
-
-
-@pytest.fixture(scope="module")
-def home(tiny_home, tmp_path_factory) -> Path:
-    """A home of this module's own (runs are counted), with the session's synthetic-tiny copied in."""
-    home = tmp_path_factory.mktemp("home")
-    shutil.copytree(tiny_home / "datasets", home / "datasets")
-    return home
 
 
 def test_cli_runs_the_plugin_found_by_its_entry_point(plugin, home):

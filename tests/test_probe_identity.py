@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 
 import datasets
@@ -82,13 +81,6 @@ def test_the_item_matters_and_the_user_does_not(trained) -> None:
 
 def invoke(home: Path, *args: str):
     return CliRunner().invoke(app, list(args), env={"EXPLAINBENCH_HOME": str(home), "EXPLAINBENCH_DEBUG": ""})
-
-
-@pytest.fixture(scope="module")
-def home(tiny_home, tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    shutil.copytree(tiny_home / "datasets", home / "datasets")
-    return home
 
 
 def test_cli_probes_a_finished_run_and_writes_json(home, tmp_path) -> None:

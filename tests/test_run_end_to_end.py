@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from explainbench.runner import RunSpec, run_experiment
 
 DATA = "synthetic-tiny"
 FAST = ["--n-boot", "50", "--no-meteor", "--no-progress"]
-
-
-@pytest.fixture(scope="module")
-def home(tiny_home, tmp_path_factory) -> Path:
-    """A home of this module's own (runs are counted), with the session's synthetic-tiny copied in."""
-    home = tmp_path_factory.mktemp("home")
-    shutil.copytree(tiny_home / "datasets", home / "datasets")
-    return home
 
 
 def invoke(home: Path, *args: str):
