@@ -114,7 +114,7 @@ def test_training_split_alone_teaches_the_aspect(domain: str) -> None:
 
 
 def test_presets_on_demand_and_split_columns(tiny_home: Path) -> None:
-    assert set(PRESETS) == {"synthetic-tiny", "synthetic", "synthetic-xl"}
+    assert set(PRESETS) == {"synthetic-tiny", "synthetic", "synthetic-dense", "synthetic-xl"}
     assert ensure_dataset("synthetic-tiny", tiny_home) == tiny_home / "datasets" / "synthetic-tiny"
     dd = load_split("synthetic-tiny", 3, home=tiny_home)
     assert set(dd) == {"train", "validation", "test"}

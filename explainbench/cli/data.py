@@ -126,7 +126,8 @@ def _done(path: Path) -> None:
 @data_app.command("prepare")
 def prepare_cmd(
     name: str = typer.Argument(
-        ..., help="synthetic-tiny | synthetic | synthetic-xl, or amazon | yelp | tripadvisor."
+        ...,
+        help="synthetic-tiny | synthetic | synthetic-dense | synthetic-xl, or amazon | yelp | tripadvisor.",
     ),
     source: Path | None = typer.Argument(None, help="For amazon | yelp | tripadvisor: the raw review file."),
     domain: Domain = typer.Option(

@@ -38,7 +38,8 @@ class SyntheticSpec:
 
 
 def parse_synthetic_name(name: str) -> SyntheticSpec | None:
-    """`synthetic-tiny`, `synthetic`, `synthetic-xl`, each optionally followed by `-<domain>`."""
+    """A built-in preset (`synthetic-tiny`, `synthetic`, `synthetic-dense`, `synthetic-xl`), optionally
+    followed by `-<domain>`."""
     if name in PRESETS:
         return SyntheticSpec(name)
     for preset in PRESETS:

@@ -54,6 +54,9 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "synthetic-tiny": Preset("synthetic-tiny", 2_000, 400, 350),
     "synthetic": Preset("synthetic", 20_000, 5_000, 4_600),
+    # The same world ten times denser (~35 reviews per user and item): does a model learn who and what
+    # when it sees each often? (docs/models/mvae.md, "A denser world").
+    "synthetic-dense": Preset("synthetic-dense", 20_000, 500, 460),
     # TripAdvisor's row of the paper's Table 1: 1,311,676 reviews, 333,409 users, 304,954 items.
     "synthetic-xl": Preset("synthetic-xl", 1_311_676, 333_409, 304_954),
 }
