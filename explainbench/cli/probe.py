@@ -2,11 +2,13 @@
 
 noise     the MVAE paper's initial-noise experiment (section 4.5, Figure 4)
 identity  does a trained run use its users and items? (explainbench/probe/identity.py)
+latents   what MVAE's recognition codes hold, and can its prior predict it? (explainbench/probe/latents.py)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,7 +16,7 @@ from explainbench.cli.report import say_paths
 from explainbench.cli.run import cli_errors
 
 probe_app = typer.Typer(
-    help="Experiments about models: the paper's initial-noise probe; the identity probe of a run.",
+    help="Experiments about models: the paper's initial-noise probe; a run's identity and latent probes.",
     no_args_is_help=True,
 )
 
@@ -102,40 +104,11 @@ def identity(
     from rich.console import Console
     from rich.table import Table
 
-    from explainbench.api.registry import get_explainer
     from explainbench.api.results import atomic_write_json
-    from explainbench.data.load import load_manifest, load_split
-    from explainbench.engine.neural import NeuralExplainer
     from explainbench.probe.identity import CONDITIONS, identity_probe
-    from explainbench.runner.config import ConfigError, read_yaml
-    from explainbench.runner.store import CONFIG_FILE, MODEL_DIR
 
     with cli_errors():
-        config_path = run_dir / CONFIG_FILE
-        spec = read_yaml(
-            config_path, missing=f"{config_path}: missing; pass a run folder (runs/DATA/split-K/MODEL/ID)"
-        )
-        if not isinstance(spec, dict) or not {"model", "data", "split"} <= spec.keys():
-            raise ConfigError(f"{config_path}: needs model, data and split; is it a run's config.yaml?")
-        if records not in ("validation", "test"):
-            raise ConfigError(f"--records {records!r}: choose validation or test")
-        cls = get_explainer(str(spec["model"]))
-        if not issubclass(cls, NeuralExplainer):
-            raise ConfigError(
-                f"{spec['model']}: not a neural explainer; the identity probe reads a trained network"
-            )
-        manifest = load_manifest(str(spec["data"]))
-        trained_on = spec.get("dataset_fingerprint")
-        if trained_on and manifest.get("fingerprint") != trained_on:
-            raise ConfigError(
-                f"{config_path}: the run trained on another version of {spec['data']!r} than the one in "
-                "this home (dataset fingerprints differ); set EXPLAINBENCH_HOME to the run's home"
-            )
-        model_dir = run_dir / MODEL_DIR
-        if not model_dir.is_dir():
-            raise ConfigError(f"{model_dir}: missing; the run has not finished training")
-        explainer = cls.load(model_dir, device=device)
-        split = load_split(str(spec["data"]), int(spec["split"]))
+        spec, explainer, split = _load_run(run_dir, records, device, "identity")
         result = identity_probe(explainer, split[records], seed=seed, records_name=records)
         result.meta.update(
             {"run": str(run_dir), "model": spec["model"], "data": spec["data"], "split": spec["split"]}
@@ -161,6 +134,105 @@ def identity(
     typer.echo("(in brackets: shuffled minus true, the gain of the true ids)", err=True)
     if output is not None:
         say_paths([output])
+
+
+@probe_app.command("latents")
+def latents(
+    run_dir: Path = typer.Argument(..., help="A finished MVAE run's folder (config.yaml and model/)."),
+    records: str = typer.Option(
+        "validation", "--records", help="Records whose NLL is compared: validation or test."
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1."),
+    output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON here."),
+) -> None:
+    """What an MVAE run's recognition network encodes and whether its prior can predict it: per scale,
+    the share of the recognition means' variance explained by the items' (users') means against
+    chance, and by the prior means; then the NLL decoding from the prior means (the test
+    architecture), from the item's mean code (an oracle prior) and from the sentence's own code.
+    MVAE and its variants with a recognition network; reads the run, trains nothing.
+
+    Example: explainbench probe latents ~/.cache/explainbench/runs/synthetic/split-1/mvae/0fe8c277e4d4
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from explainbench.api.results import atomic_write_json
+    from explainbench.probe.latents import latent_probe
+    from explainbench.runner.config import ConfigError
+
+    with cli_errors():
+        spec, explainer, split = _load_run(run_dir, records, device, "latent")
+        try:
+            result = latent_probe(explainer, split["train"], split[records], records_name=records)
+        except ValueError as err:
+            raise ConfigError(f"{run_dir}: {err}") from None
+        result.meta.update(
+            {"run": str(run_dir), "model": spec["model"], "data": spec["data"], "split": spec["split"]}
+        )
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(output, result.to_dict())
+
+    table = Table(
+        title=f"{spec['model']} on {spec['data']} split {spec['split']}: recognition means mu_q of "
+        f"{result.n_train} training records"
+    )
+    for col in ("scale", "dim", "sd mu_q", "sd mu_p", "item share (chance)", "user share (chance)",
+                "mu_p share"):
+        table.add_column(col, justify="right")
+    for s in result.scales:
+        table.add_row(
+            f"s{s.scale}", str(s.dim), f"{s.posterior_sd:.4f}", f"{s.prior_sd:.4f}",
+            f"{s.item_share:.3f} ({s.item_chance:.3f})", f"{s.user_share:.3f} ({s.user_chance:.3f})",
+            f"{s.prior_share:+.3f}",
+        )
+    console = Console(soft_wrap=True)
+    console.print(table)
+    nll = Table(title=f"reconstruction NLL per sentence on {result.n_probed} {records} records")
+    nll.add_column("z")
+    nll.add_column("NLL", justify="right")
+    for name, value in result.nll.items():
+        nll.add_row(name, f"{value:.3f}")
+    console.print(nll)
+    if output is not None:
+        say_paths([output])
+
+
+def _load_run(run_dir: Path, records: str, device: str, probe: str) -> tuple[dict, Any, Any]:
+    """A finished neural run's config, its trained explainer and its split (DatasetDict); every refusal
+    is a ConfigError (one line): no config.yaml, not a run's config, bad --records, not neural, another
+    dataset version than the run's, no model/."""
+    from explainbench.api.registry import get_explainer
+    from explainbench.data.load import load_manifest, load_split
+    from explainbench.engine.neural import NeuralExplainer
+    from explainbench.runner.config import ConfigError, read_yaml
+    from explainbench.runner.store import CONFIG_FILE, MODEL_DIR
+
+    config_path = run_dir / CONFIG_FILE
+    spec = read_yaml(
+        config_path, missing=f"{config_path}: missing; pass a run folder (runs/DATA/split-K/MODEL/ID)"
+    )
+    if not isinstance(spec, dict) or not {"model", "data", "split"} <= spec.keys():
+        raise ConfigError(f"{config_path}: needs model, data and split; is it a run's config.yaml?")
+    if records not in ("validation", "test"):
+        raise ConfigError(f"--records {records!r}: choose validation or test")
+    cls = get_explainer(str(spec["model"]))
+    if not issubclass(cls, NeuralExplainer):
+        raise ConfigError(
+            f"{spec['model']}: not a neural explainer; the {probe} probe reads a trained network"
+        )
+    manifest = load_manifest(str(spec["data"]))
+    trained_on = spec.get("dataset_fingerprint")
+    if trained_on and manifest.get("fingerprint") != trained_on:
+        raise ConfigError(
+            f"{config_path}: the run trained on another version of {spec['data']!r} than the one in "
+            "this home (dataset fingerprints differ); set EXPLAINBENCH_HOME to the run's home"
+        )
+    model_dir = run_dir / MODEL_DIR
+    if not model_dir.is_dir():
+        raise ConfigError(f"{model_dir}: missing; the run has not finished training")
+    explainer = cls.load(model_dir, device=device)
+    return spec, explainer, load_split(str(spec["data"]), int(spec["split"]))
 
 
 def register(app: typer.Typer) -> None:
