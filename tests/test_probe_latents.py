@@ -88,6 +88,7 @@ def test_codes_that_the_item_fixes(corpus) -> None:
         assert s.item_share == pytest.approx(1.0, abs=1e-4), s
         assert s.item_chance == pytest.approx(5 / 239)
         assert s.user_share < 0.5 and s.posterior_sd > 0
+        assert s.prior_share <= 1.0 and s.probed_prior_share <= 1.0
     # the oracle prior (the item's mean code) is each sentence's own code here
     assert result.nll[NLL_CONDITIONS[1]] == pytest.approx(result.nll[NLL_CONDITIONS[2]], abs=1e-3)
     # decoding from mu_p is the test architecture: the run's own validation NLL

@@ -147,8 +147,9 @@ def latents(
 ) -> None:
     """What an MVAE run's recognition network encodes and whether its prior can predict it: per scale,
     the share of the recognition means' variance explained by the items' (users') means against
-    chance, and by the prior means; then the NLL decoding from the prior means (the test
-    architecture), from the item's mean code (an oracle prior) and from the sentence's own code.
+    chance, and by the prior means (training and probed records); then the NLL decoding from the
+    prior means (the test architecture), from the item's mean code (an oracle prior) and from the
+    sentence's own code.
     MVAE and its variants with a recognition network; reads the run, trains nothing.
 
     Example: explainbench probe latents ~/.cache/explainbench/runs/synthetic/split-1/mvae/0fe8c277e4d4
@@ -178,13 +179,13 @@ def latents(
         f"{result.n_train} training records"
     )
     for col in ("scale", "dim", "sd mu_q", "sd mu_p", "item share (chance)", "user share (chance)",
-                "mu_p share"):
+                "mu_p share train", f"mu_p share {records}"):
         table.add_column(col, justify="right")
     for s in result.scales:
         table.add_row(
             f"s{s.scale}", str(s.dim), f"{s.posterior_sd:.4f}", f"{s.prior_sd:.4f}",
             f"{s.item_share:.3f} ({s.item_chance:.3f})", f"{s.user_share:.3f} ({s.user_chance:.3f})",
-            f"{s.prior_share:+.3f}",
+            f"{s.prior_share:+.3f}", f"{s.probed_prior_share:+.3f}",
         )
     console = Console(soft_wrap=True)
     console.print(table)

@@ -10,7 +10,8 @@ scale in use, over the run's training records:
   next to item_chance / user_chance, the share that many group means explain in expectation when the
   codes do not depend on the group at all ((groups - 1) / (records - 1));
 - prior_share: 1 - sum ||mu_q - mu_p||^2 / sum ||mu_q - mean mu_q||^2 (negative: mu_p is worse than the
-  constant mean).
+  constant mean), on the training records and (probed_prior_share) on the probed records: a prior that
+  memorised its training pairs explains much of the first and little of the second.
 
 Then the reconstruction NLL per sentence on the probed records (validation by default), decoding from
 z = mu_p (the test architecture), from z = the item's mean training mu_q (an oracle prior that knows
@@ -46,6 +47,7 @@ class ScaleStats:
     user_share: float
     user_chance: float
     prior_share: float
+    probed_prior_share: float
 
 
 @dataclass
@@ -119,6 +121,11 @@ def _codes(module: Any, records: EncodedRecords, batch_size: int) -> dict[str, A
     return out
 
 
+def _prior_share(q: torch.Tensor, p: torch.Tensor) -> float:
+    total = float(((q - q.mean(0)) ** 2).sum())
+    return 1.0 - float(((q - p) ** 2).sum()) / total if total > 0 else 0.0
+
+
 def _item_means(codes: torch.Tensor, items: torch.Tensor, n_items: int) -> torch.Tensor:
     sums = torch.zeros(n_items, codes.shape[1]).index_add_(0, items, codes)
     counts = torch.bincount(items, minlength=n_items).clamp(min=1).float()
@@ -165,6 +172,7 @@ def latent_probe(
     module.eval()
     try:
         codes = _codes(module, encoded_train, batch_size)
+        probed = _codes(module, encoded, batch_size)
         n_items = int(torch.cat([encoded_train.item, encoded.item]).max()) + 1
         scales, means = [], []
         for s, used in enumerate(module.used_scales()):
@@ -174,8 +182,6 @@ def latent_probe(
                 continue
             item_share, item_chance = explained_share(q, codes["item"])
             user_share, user_chance = explained_share(q, codes["user"])
-            total = float(((q - q.mean(0)) ** 2).sum())
-            prior_share = 1.0 - float(((q - p) ** 2).sum()) / total if total > 0 else 0.0
             scales.append(
                 ScaleStats(
                     scale=s,
@@ -186,7 +192,8 @@ def latent_probe(
                     item_chance=item_chance,
                     user_share=user_share,
                     user_chance=user_chance,
-                    prior_share=prior_share,
+                    prior_share=_prior_share(q, p),
+                    probed_prior_share=_prior_share(probed["mu_q"][s], probed["mu_p"][s]),
                 )
             )
         nll = _nll(module, encoded, means, batch_size)
