@@ -76,12 +76,10 @@ def explained_share(codes: torch.Tensor, groups: torch.Tensor) -> tuple[float, f
     (G - 1) / (N - 1) for G non-empty groups among N codes)."""
     n = codes.shape[0]
     ids, inverse = torch.unique(groups, return_inverse=True)
-    sums = torch.zeros(len(ids), codes.shape[1], dtype=torch.float64).index_add_(0, inverse, codes.double())
-    counts = torch.bincount(inverse, minlength=len(ids)).double()
-    means = sums / counts[:, None]
-    centred = codes.double() - codes.double().mean(0)
-    total = float((centred**2).sum())
-    within = float(((codes.double() - means[inverse]) ** 2).sum())
+    codes = codes.double()
+    means = _group_means(codes, inverse, len(ids))
+    total = float(((codes - codes.mean(0)) ** 2).sum())
+    within = float(((codes - means[inverse]) ** 2).sum())
     share = 1.0 - within / total if total > 0 else 0.0
     return share, (len(ids) - 1) / max(n - 1, 1)
 
@@ -102,7 +100,7 @@ def _check_module(explainer: NeuralExplainer) -> Any:
 
 @torch.no_grad()
 def _codes(module: Any, records: EncodedRecords, batch_size: int) -> dict[str, Any]:
-    """Per used scale, mu_q and mu_p of every record (on CPU), with the users and items."""
+    """Per scale (finest first), mu_q and mu_p of every record (on CPU), with the users and items."""
     device = next(module.parameters()).device
     used = module.used_scales()
     out: dict[str, Any] = {"user": [], "item": [], "mu_q": [[] for _ in used], "mu_p": [[] for _ in used]}
@@ -126,9 +124,10 @@ def _prior_share(q: torch.Tensor, p: torch.Tensor) -> float:
     return 1.0 - float(((q - p) ** 2).sum()) / total if total > 0 else 0.0
 
 
-def _item_means(codes: torch.Tensor, items: torch.Tensor, n_items: int) -> torch.Tensor:
-    sums = torch.zeros(n_items, codes.shape[1]).index_add_(0, items, codes)
-    counts = torch.bincount(items, minlength=n_items).clamp(min=1).float()
+def _group_means(codes: torch.Tensor, groups: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """[n_groups, dim]: the mean code of each group id 0..n_groups-1 (zeros for an empty group)."""
+    sums = torch.zeros(n_groups, codes.shape[1], dtype=codes.dtype).index_add_(0, groups, codes)
+    counts = torch.bincount(groups, minlength=n_groups).clamp(min=1).to(codes.dtype)
     return sums / counts[:, None]
 
 
@@ -177,7 +176,7 @@ def latent_probe(
         scales, means = [], []
         for s, used in enumerate(module.used_scales()):
             q, p = codes["mu_q"][s], codes["mu_p"][s]
-            means.append(_item_means(q, codes["item"], n_items))
+            means.append(_group_means(q, codes["item"], n_items))
             if not used:
                 continue
             item_share, item_chance = explained_share(q, codes["item"])
