@@ -2,6 +2,8 @@
 # Reproduces the committed leaderboard results at the recipes' cpu-small scale (one torch thread each).
 # Usage: bash leaderboard/run_cpu_small.sh DATASET "MODEL ..." "SPLIT ..."
 #   e.g. bash leaderboard/run_cpu_small.sh amazon-mi "random-train global-popular item-popular peter nrt att2seq nete" "1 2 3"
+#   bash leaderboard/run_cpu_small.sh synthetic-dense "random-train global-popular item-popular peter nrt att2seq nete mvae mvae-nokl mvae-nomlf mvae-norn mvae-mse" "1 2 3"
+#   (synthetic, synthetic-dense: built-in presets, prepared on first use)
 # The Musical Instruments data is imported first with:
 #   explainbench data import peter ../shared/data/amazon-musical-instruments-5core/peter-format --name amazon-mi
 set -euo pipefail
