@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import datasets
 
 from explainbench.api.explainer import ExplainContext, Explainer, ExplainerConfig
 from explainbench.data import load_split, load_tokenizer
@@ -69,3 +72,21 @@ def stepwise_nll(module: Any, batch: Any, vocab: Any) -> float:
             nll += float(-F.log_softmax(logits, -1)[keep, target[keep]].sum())
             count += int(keep.sum())
     return nll / count
+
+
+NOUNS = ["soup", "staff", "view", "room", "price", "music"]
+ADJECTIVES = ["salty", "rude", "grand", "tiny", "fair", "loud"]
+
+
+def item_fixes_text(n: int, seed: int) -> datasets.Dataset:
+    """Item k writes "the NOUN_k was ADJ_k ."; the user (one of 6) and the rating carry nothing."""
+    rng = random.Random(seed)
+    rows: dict[str, list] = {c: [] for c in ("user_id", "item_id", "rating", "explanation", "feature")}
+    for _ in range(n):
+        k = rng.randrange(len(NOUNS))
+        rows["user_id"].append(f"u{rng.randrange(6)}")
+        rows["item_id"].append(f"i{k}")
+        rows["rating"].append(float(rng.randint(1, 5)))
+        rows["explanation"].append(f"the {NOUNS[k]} was {ADJECTIVES[k]} .")
+        rows["feature"].append(NOUNS[k])
+    return datasets.Dataset.from_dict(rows)

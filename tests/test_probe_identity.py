@@ -5,42 +5,23 @@ read the users does not lose when they are; the CLI reads a finished run and ref
 from __future__ import annotations
 
 import json
-import random
-from pathlib import Path
 
 import datasets
 import pytest
 import torch
-from typer.testing import CliRunner
+from cli_runner import invoke
+from learning import item_fixes_text
 
 from baselines.peter.config import PeterConfig
 from baselines.peter.explainer import Peter
 from explainbench.api.explainer import ExplainContext
-from explainbench.cli.main import app
 from explainbench.data.tokenizer import ExplanationTokenizer
 from explainbench.probe.identity import CONDITIONS, _shuffled, identity_probe
-
-NOUNS = ["soup", "staff", "view", "room", "price", "music"]
-ADJECTIVES = ["salty", "rude", "grand", "tiny", "fair", "loud"]
-
-
-def _corpus(n: int, seed: int) -> datasets.Dataset:
-    """Item k writes "the NOUN_k was ADJ_k ."; the user (one of 6) and the rating carry nothing."""
-    rng = random.Random(seed)
-    rows: dict[str, list] = {c: [] for c in ("user_id", "item_id", "rating", "explanation", "feature")}
-    for _ in range(n):
-        k = rng.randrange(len(NOUNS))
-        rows["user_id"].append(f"u{rng.randrange(6)}")
-        rows["item_id"].append(f"i{k}")
-        rows["rating"].append(float(rng.randint(1, 5)))
-        rows["explanation"].append(f"the {NOUNS[k]} was {ADJECTIVES[k]} .")
-        rows["feature"].append(NOUNS[k])
-    return datasets.Dataset.from_dict(rows)
 
 
 @pytest.fixture(scope="module")
 def trained() -> tuple[Peter, datasets.Dataset]:
-    train, validation = _corpus(480, seed=0), _corpus(120, seed=1)
+    train, validation = item_fixes_text(480, seed=0), item_fixes_text(120, seed=1)
     tokenizer = ExplanationTokenizer.build(train["explanation"])
     config = PeterConfig.tiny()
     config.optimizer, config.lr, config.max_epochs = "adam", 3e-3, 8
@@ -77,10 +58,6 @@ def test_the_item_matters_and_the_user_does_not(trained) -> None:
     assert payload["gains"]["items shuffled"]["total"] == pytest.approx(
         payload["losses"]["items shuffled"]["total"] - payload["losses"]["true"]["total"]
     )
-
-
-def invoke(home: Path, *args: str):
-    return CliRunner().invoke(app, list(args), env={"EXPLAINBENCH_HOME": str(home), "EXPLAINBENCH_DEBUG": ""})
 
 
 def test_cli_probes_a_finished_run_and_writes_json(home, tmp_path) -> None:

@@ -6,40 +6,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 from pathlib import Path
 
 import datasets
 import pytest
 import torch
-from typer.testing import CliRunner
+from cli_runner import invoke
+from learning import item_fixes_text
 
 from baselines.peter.config import PeterConfig
 from baselines.peter.explainer import Peter
 from explainbench.api.explainer import ExplainContext
-from explainbench.cli.main import app
 from explainbench.data.tokenizer import ExplanationTokenizer
 from explainbench.models.mvae import MVAE, MVAENoRN
 from explainbench.models.mvae.config import TINY
 from explainbench.probe.identity import identity_probe
 from explainbench.probe.latents import NLL_CONDITIONS, explained_share, latent_probe
-
-NOUNS = ["soup", "staff", "view", "room", "price", "music"]
-ADJECTIVES = ["salty", "rude", "grand", "tiny", "fair", "loud"]
-
-
-def _corpus(n: int, seed: int) -> datasets.Dataset:
-    """Item k writes "the NOUN_k was ADJ_k ."; the user (one of 6) and the rating carry nothing."""
-    rng = random.Random(seed)
-    rows: dict[str, list] = {c: [] for c in ("user_id", "item_id", "rating", "explanation", "feature")}
-    for _ in range(n):
-        k = rng.randrange(len(NOUNS))
-        rows["user_id"].append(f"u{rng.randrange(6)}")
-        rows["item_id"].append(f"i{k}")
-        rows["rating"].append(float(rng.randint(1, 5)))
-        rows["explanation"].append(f"the {NOUNS[k]} was {ADJECTIVES[k]} .")
-        rows["feature"].append(NOUNS[k])
-    return datasets.Dataset.from_dict(rows)
 
 
 def test_explained_share_against_hand_values_and_chance() -> None:
@@ -64,7 +46,7 @@ def test_explained_share_against_hand_values_and_chance() -> None:
 
 @pytest.fixture(scope="module")
 def corpus() -> tuple[datasets.Dataset, datasets.Dataset, ExplanationTokenizer]:
-    train, validation = _corpus(240, seed=0), _corpus(60, seed=1)
+    train, validation = item_fixes_text(240, seed=0), item_fixes_text(60, seed=1)
     return train, validation, ExplanationTokenizer.build(train["explanation"])
 
 
@@ -108,10 +90,6 @@ def test_refuses_models_without_codes(corpus) -> None:
     peter = Peter(config).fit(train, validation, context=ExplainContext(tokenizer=tokenizer, progress=False))
     with pytest.raises(ValueError, match="not an MVAE"):
         latent_probe(peter, train, validation)
-
-
-def invoke(home: Path, *args: str):
-    return CliRunner().invoke(app, list(args), env={"EXPLAINBENCH_HOME": str(home), "EXPLAINBENCH_DEBUG": ""})
 
 
 def test_cli_probes_a_finished_mvae_run(home: Path, tmp_path: Path) -> None:

@@ -7,11 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import invoke
 
 from baselines.reference import ReferenceConfig
 from explainbench.api.results import SCHEMA_VERSION, json_safe, read_results, read_samples
-from explainbench.cli.main import app
 from explainbench.data import feature_set, load_manifest, load_split, load_tokenizer
 from explainbench.data.buckets import Bucket
 from explainbench.metrics import score_samples
@@ -19,10 +18,6 @@ from explainbench.runner import RunSpec, run_experiment
 
 DATA = "synthetic-tiny"
 FAST = ["--n-boot", "50", "--no-meteor", "--no-progress"]
-
-
-def invoke(home: Path, *args: str):
-    return CliRunner().invoke(app, list(args), env={"EXPLAINBENCH_HOME": str(home), "EXPLAINBENCH_DEBUG": ""})
 
 
 def only_results(home: Path, model: str, split: int = 1) -> Path:
