@@ -99,24 +99,41 @@ def _check_module(explainer: NeuralExplainer) -> Any:
 
 
 @torch.no_grad()
-def _codes(module: Any, records: EncodedRecords, batch_size: int) -> dict[str, Any]:
-    """Per scale (finest first), mu_q and mu_p of every record (on CPU), with the users and items."""
+def _pass(
+    module: Any, records: EncodedRecords, batch_size: int, item_means: list[torch.Tensor | None] | None = None
+) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """One pass over the records: per scale (finest first), mu_q and mu_p of every record (on CPU), with
+    the users and items; given the items' mean training codes (None on unused scales), also the mean
+    reconstruction NLL per sentence under each of NLL_CONDITIONS."""
     device = next(module.parameters()).device
     used = module.used_scales()
     out: dict[str, Any] = {"user": [], "item": [], "mu_q": [[] for _ in used], "mu_p": [[] for _ in used]}
+    sums = dict.fromkeys(NLL_CONDITIONS, 0.0)
     for batch in eval_loader(records, batch_size=batch_size):
         batch = batch.to(device)
-        prior, _ = module.prior_distributions(batch)
+        prior, h_0 = module.prior_distributions(batch)
         posterior = module.recognition_distributions(batch)
         out["user"].append(batch.user.cpu())
         out["item"].append(batch.item.cpu())
         for s in range(len(used)):
             out["mu_q"][s].append(posterior[s].mu.cpu())
             out["mu_p"][s].append(prior[s].mu.cpu())
+        if item_means is None:
+            continue
+        latents = {
+            NLL_CONDITIONS[0]: module.test_latents(prior),
+            NLL_CONDITIONS[1]: [
+                None if m is None else m[batch.item.cpu()].to(device) for m in item_means
+            ],
+            NLL_CONDITIONS[2]: [q.mu if u else None for q, u in zip(posterior, used, strict=True)],
+        }
+        for name, z in latents.items():
+            sums[name] += float(module.reconstruction_nll(batch, h_0, z)[0]) * len(batch)
     out["user"], out["item"] = torch.cat(out["user"]), torch.cat(out["item"])
     out["mu_q"] = [torch.cat(x) for x in out["mu_q"]]
     out["mu_p"] = [torch.cat(x) for x in out["mu_p"]]
-    return out
+    n = len(out["item"])
+    return out, ({k: v / n for k, v in sums.items()} if item_means is not None else None)
 
 
 def _prior_share(q: torch.Tensor, p: torch.Tensor) -> float:
@@ -129,29 +146,6 @@ def _group_means(codes: torch.Tensor, groups: torch.Tensor, n_groups: int) -> to
     sums = torch.zeros(n_groups, codes.shape[1], dtype=codes.dtype).index_add_(0, groups, codes)
     counts = torch.bincount(groups, minlength=n_groups).clamp(min=1).to(codes.dtype)
     return sums / counts[:, None]
-
-
-@torch.no_grad()
-def _nll(module: Any, records: EncodedRecords, item_means: list[torch.Tensor], batch_size: int) -> dict:
-    device = next(module.parameters()).device
-    used = module.used_scales()
-    sums = dict.fromkeys(NLL_CONDITIONS, 0.0)
-    seen = 0
-    for batch in eval_loader(records, batch_size=batch_size):
-        batch = batch.to(device)
-        prior, h_0 = module.prior_distributions(batch)
-        posterior = module.recognition_distributions(batch)
-        latents = {
-            NLL_CONDITIONS[0]: module.test_latents(prior),
-            NLL_CONDITIONS[1]: [
-                item_means[s][batch.item.cpu()].to(device) if used[s] else None for s in range(len(used))
-            ],
-            NLL_CONDITIONS[2]: [q.mu if used[s] else None for s, q in enumerate(posterior)],
-        }
-        for name, z in latents.items():
-            sums[name] += float(module.reconstruction_nll(batch, h_0, z)[0]) * len(batch)
-        seen += len(batch)
-    return {k: v / seen for k, v in sums.items()}
 
 
 def latent_probe(
@@ -170,15 +164,17 @@ def latent_probe(
     was_training = module.training
     module.eval()
     try:
-        codes = _codes(module, encoded_train, batch_size)
-        probed = _codes(module, encoded, batch_size)
+        codes, _ = _pass(module, encoded_train, batch_size)
         n_items = int(torch.cat([encoded_train.item, encoded.item]).max()) + 1
-        scales, means = [], []
-        for s, used in enumerate(module.used_scales()):
+        used = module.used_scales()
+        means = [
+            _group_means(q, codes["item"], n_items) if u else None
+            for q, u in zip(codes["mu_q"], used, strict=True)
+        ]
+        probed, nll = _pass(module, encoded, batch_size, item_means=means)
+        scales = []
+        for s in (s for s, u in enumerate(used) if u):
             q, p = codes["mu_q"][s], codes["mu_p"][s]
-            means.append(_group_means(q, codes["item"], n_items))
-            if not used:
-                continue
             item_share, item_chance = explained_share(q, codes["item"])
             user_share, user_chance = explained_share(q, codes["user"])
             scales.append(
@@ -195,7 +191,6 @@ def latent_probe(
                     probed_prior_share=_prior_share(probed["mu_q"][s], probed["mu_p"][s]),
                 )
             )
-        nll = _nll(module, encoded, means, batch_size)
     finally:
         module.train(was_training)
     return LatentProbeResult(
