@@ -47,6 +47,17 @@ class Sample:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
+def ids_digest(samples: list[Sample]) -> str:
+    """sha256 of the scored test records' (user, item) ids in order: two runs scored the same test
+    set exactly when their digests (and n) agree."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for s in samples:
+        digest.update(f"{s.user_id}\t{s.item_id}\n".encode())
+    return digest.hexdigest()
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text to path via a temporary file in the same folder and a rename (never half-written)."""
     import os
