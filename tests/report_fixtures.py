@@ -109,8 +109,10 @@ def report_home(tmp_path_factory) -> Path:
 
 
 def results_of(home: Path, model: str, split: int, data: str = DATA) -> dict:
+    from explainbench.api.results import read_results
+
     (path,) = (home / "runs" / data / f"split-{split}" / model).glob("*/results.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_results(path)  # buckets and per_count as {label: {n, metrics}} (stored column-wise)
 
 
 def run_dir_of(home: Path, model: str, split: int, data: str = DATA) -> Path:

@@ -48,6 +48,7 @@ def board(tmp_path_factory):
             str(root),
             "--command",
             f"explainbench run --model {models[-1]} --data {DATA}",
+            "--allow-dirty",  # the test's runs come from this checkout, clean or not
         ],
         env={"EXPLAINBENCH_HOME": str(home)},
     )

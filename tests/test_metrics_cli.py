@@ -120,7 +120,7 @@ def test_evaluate_scores_outside_outputs_and_writes_results(tiny_home, tmp_path)
     )
     assert result.exit_code == 0, result.output
     res = read_results(samples.parent / "results.json")
-    assert res["model"] == "copy" and res["n"] == {"original": n, "effective": n}
+    assert res["model"] == "copy" and res["n"] == {"original": n, "cold": 0, "effective": n}
     # the same numbers as score_samples on samples built by hand: test order, tokenizer reference,
     # generated = the tokenizer's words of the output (lower-cased, punctuation split, not truncated)
     manifest = load_manifest("synthetic-tiny", home=tiny_home)

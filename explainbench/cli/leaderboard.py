@@ -9,7 +9,8 @@ import typer
 from explainbench.cli.run import cli_errors, fail
 
 lb_app = typer.Typer(
-    help="The committed leaderboard: add finished runs, render leaderboard/README.md.", no_args_is_help=True
+    help="The committed leaderboard: add finished runs, render leaderboard/README.md, migrate old files.",
+    no_args_is_help=True,
 )
 
 ROOT_HELP = "Leaderboard folder (default: the checkout's leaderboard/)."
@@ -58,6 +59,11 @@ def add(
         "--stats/--no-stats",
         help="Also store the dataset's Table 1 statistics (when it is prepared here).",
     ),
+    allow_dirty: bool = typer.Option(
+        False,
+        "--allow-dirty",
+        help="Accept runs made from a checkout with uncommitted changes or without a git commit.",
+    ),
 ) -> None:
     """Copy finished runs into leaderboard/<dataset>/<model>/split-<k>/ (no checkpoints), then render.
 
@@ -73,7 +79,12 @@ def add(
         for run in runs:
             if not (run / "results.json").is_file():
                 fail(f"{run}: no results.json; only finished runs go on the leaderboard")
-            data = read_results(run / "results.json")["dataset"]
+            results = read_results(run / "results.json")
+            if not allow_dirty and (not results.get("git_commit") or results.get("git_dirty")):
+                why = "without a git commit" if not results.get("git_commit") else \
+                    "from a checkout with uncommitted changes (git_dirty)"
+                fail(f"{run / 'results.json'}: made {why}; commit, re-run, or pass --allow-dirty")
+            data = results["dataset"]
             table1 = None
             if stats and dataset_is_prepared(data):
                 from explainbench.data import dataset_stats
@@ -81,6 +92,25 @@ def add(
                 table1 = dataset_stats(data)
             typer.echo(str(add_run(run, folder, command=command, stats=table1)))
         typer.echo(str(write_readme(folder)))
+
+
+@lb_app.command("migrate")
+def migrate(
+    folder: Path = typer.Argument(None, help="Leaderboard folder (default: the checkout's leaderboard/)."),
+) -> None:
+    """Rewrite a leaderboard folder in place in the current format: results.json to schema_version 2
+    (compact; metric values and run ids kept), samples.jsonl and train_log.jsonl to .gz copies.
+
+    Each file is replaced atomically; running it again changes nothing.
+    Example: explainbench leaderboard migrate leaderboard && explainbench leaderboard render --check
+    """
+    from explainbench.report.leaderboard import default_root
+    from explainbench.runner.store import migrate_tree
+
+    with cli_errors():
+        root = folder or default_root()
+        runs, changed = migrate_tree(root)
+    typer.echo(f"{runs} runs under {root}: {len(changed)} files rewritten or removed")
 
 
 def register(app: typer.Typer) -> None:

@@ -170,6 +170,7 @@ def register(app: typer.Typer) -> None:
                     cold=cold,
                     device=device,
                     threads=n_threads,
+                    scale=scale,
                     resume=resume,
                     n_boot=int(boots or 1000),
                     meteor=meteor,

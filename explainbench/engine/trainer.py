@@ -39,6 +39,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from explainbench.api import schemas
 from explainbench.api.results import atomic_write_text
 from explainbench.engine.checkpoint import (
     CheckpointError,
@@ -246,9 +247,11 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         if self.log_path is None:
             return
+        line = {"stage": self.log_name, **record}
+        schemas.validate(schemas.TrainLogRecord, line, str(self.log_path))  # the train_log.jsonl schema
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"stage": self.log_name, **record}) + "\n")
+            fh.write(json.dumps(line) + "\n")
 
     def _config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)

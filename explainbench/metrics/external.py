@@ -186,8 +186,15 @@ def evaluate_outputs(
     allow_partial: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Score an outside system's outputs against split `split` of `data`; writes results.json beside
-    the samples file (atomically) and returns its path and content."""
-    from explainbench.api.results import RunResults, Timings, atomic_write_json
+    the samples file (atomically) and returns its path and content.
+
+    The document comes from api.results.results_document, as for `run`: the same keys, checked by the
+    same schema. n.cold counts the test records without training records (all of them are scored when
+    outputs are given: cold "serve"); seeds.model is null (no model was trained here); samples_sha256
+    is the hash of the outputs file; code_sha256 the hash of explainbench/metrics.
+    """
+    from explainbench.api.provenance import code_sha256
+    from explainbench.api.results import Timings, results_document, samples_sha256, write_results
     from explainbench.data import Bucket, feature_set, load_manifest, load_split, load_tokenizer
     from explainbench.metrics.report import score_samples
 
@@ -214,34 +221,30 @@ def evaluate_outputs(
         **kwargs,
     ).to_dict()
     score_s = time.perf_counter() - start
-    try:
-        from explainbench.runner.run import git_commit, package_versions
-
-        versions, commit = package_versions(), git_commit()
-    except ImportError:  # the runner's module is optional here
-        import explainbench
-
-        versions, commit = {"explainbench": explainbench.__version__}, None
-    results = RunResults(
+    test = dd["test"]
+    counts = test.select_columns(["user_train_count", "item_train_count"])[:]
+    n_cold = sum(1 for u, i in zip(counts["user_train_count"], counts["item_train_count"], strict=True)
+                 if u <= 0 or i <= 0)
+    results = results_document(
         run_id=f"evaluate-{samples_path.stem}",
         model=model,
         dataset=data,
         split=int(split),
         config={"source": "explainbench evaluate", "samples": str(samples_path)},
-        seeds={"bootstrap": int(seed)},
-        versions=versions,
         dataset_fingerprint=str(manifest.get("fingerprint", "")),
-        n={"original": len(dd["test"]), "effective": len(samples)},
-        metrics=report["metrics"],
-        buckets=report["buckets"],
+        samples=samples,
+        samples_sha256=samples_sha256(samples_path),
+        report=report,
+        n_original=len(test),
+        n_cold=n_cold,
+        n_boot=n_boot,
+        boot_seed=seed,
+        meteor=meteor,
+        rating_range=(float(lo), float(hi)),
         timings=Timings(score_s=score_s),
-        per_count=report["per_count"],
-        bootstrap=report["bootstrap"],
-        unavailable=report["unavailable"],
-        git_commit=commit,
-        rating_range=[float(lo), float(hi)],
-        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        cold="serve",
+        code_sha256=code_sha256([Path(__file__).resolve().parent]),
     )
     out = samples_path.parent / "results.json"
-    atomic_write_json(out, results.to_dict())
-    return out, results.to_dict()
+    write_results(out, results)
+    return out, results

@@ -28,7 +28,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from explainbench.api.results import atomic_write_json, atomic_write_text, read_results
+from explainbench.api.results import (
+    atomic_write_json,
+    atomic_write_text,
+    find_artifact,
+    read_results,
+    samples_sha256,
+)
 from explainbench.report.ablation import ablation_table
 from explainbench.report.sources import RunSource
 from explainbench.report.table1 import table1_from_stats
@@ -69,19 +75,20 @@ def add_run(
     if not results_path.is_file():
         raise ReportError(f"{run_dir}: no results.json; only finished runs go on the leaderboard")
     results = read_results(results_path)
-    samples = run_dir / "samples.jsonl"
+    samples = find_artifact(run_dir, "samples.jsonl")
     if not samples.is_file():
         raise ReportError(f"{run_dir}: no samples.jsonl; the leaderboard keeps the outputs for paired tests")
     expected = results.get("samples_sha256")
-    if expected and _sha256(samples) != expected:
+    if expected and samples_sha256(samples) != expected:
         raise ReportError(f"{samples}: sha256 differs from results.json's samples_sha256; re-run the scoring")
     dest = Path(root) / results["dataset"] / results["model"] / f"split-{int(results['split'])}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
         for name in RUN_FILES:
-            if (run_dir / name).is_file():
-                shutil.copyfile(run_dir / name, tmp / name)
+            src = find_artifact(run_dir, name)  # samples and train log may be stored as .gz
+            if src.is_file():
+                shutil.copyfile(src, tmp / src.name)
         if command:
             (tmp / COMMAND_FILE).write_text(command.strip() + "\n", encoding="utf-8")
         elif (dest / COMMAND_FILE).is_file():

@@ -254,21 +254,18 @@ class LossCurve:
 
 
 def read_train_log(path: Path) -> list[dict[str, Any]]:
-    """train_log.jsonl records; a malformed line is a ReportError naming file and line."""
+    """train_log.jsonl (or .jsonl.gz) records; a malformed line is a ReportError naming file and line."""
+    from explainbench.api.results import read_jsonl
+
+    try:
+        lines = read_jsonl(path)
+    except ValueError as exc:
+        raise ReportError(f"{exc}; is the run still writing it?") from None
     records = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ReportError(
-                    f"{path}:{lineno}: not a JSON line ({exc.msg}); is the run still writing it?"
-                ) from None
-            if not isinstance(rec, dict):
-                raise ReportError(f"{path}:{lineno}: expected a JSON object")
-            records.append(rec)
+    for lineno, rec in lines:
+        if not isinstance(rec, dict):
+            raise ReportError(f"{path}:{lineno}: expected a JSON object")
+        records.append(rec)
     return records
 
 
@@ -325,8 +322,11 @@ def loss_curve(
 
 def find_train_log(run: Path) -> Path:
     """A run folder, its results.json or a train_log.jsonl -> the train_log.jsonl path."""
+    from explainbench.api.results import find_artifact
+
     run = Path(run)
-    path = run if run.name.endswith(".jsonl") else (run.parent if run.is_file() else run) / "train_log.jsonl"
+    path = run if run.name.endswith((".jsonl", ".jsonl.gz")) else \
+        find_artifact(run.parent if run.is_file() else run, "train_log.jsonl")
     if not path.is_file():
         raise ReportError(
             f"{path}: no training log (reference explainers and plugins without the engine "

@@ -67,7 +67,7 @@ def run_demo(
         cls = get_explainer(model)
         config = apply_overrides(cls.config_class, [(f"demo config of {model}", DEMO_CONFIGS.get(model, {}))])
         spec = RunSpec(model=model, data=data, config=config, split=split, device=device, home=home,
-                       threads=threads, progress=progress, n_boot=n_boot, meteor=meteor)
+                       threads=threads, scale="demo", progress=progress, n_boot=n_boot, meteor=meteor)
         if log:
             log(f"demo: {model} on {data} split {split}")
         outcomes.append(run_experiment(spec, log=log))

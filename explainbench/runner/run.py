@@ -10,20 +10,15 @@ processes ask for the same run at once: one works, the other waits and then find
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata as md
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +31,19 @@ from explainbench.api.explainer import (
     ExplainRequest,
     RequestError,
 )
+from explainbench.api.provenance import module_folder
 from explainbench.api.registry import explainer_package, get_explainer
 from explainbench.api.results import (
-    SCHEMA_VERSION,
-    RunResults,
     Sample,
     Timings,
     atomic_write_json,
     atomic_write_text,
-    json_safe,
+    find_artifact,
     read_results,
     read_samples,
+    results_document,
+    samples_sha256,
+    write_results,
     write_samples,
 )
 from explainbench.runner import store
@@ -74,6 +71,7 @@ class RunSpec:
     cold: str = "skip"  # test records whose user or item has no training record: skip | serve
     device: str | None = None  # None: cuda when present, else cpu
     threads: int | None = None  # torch CPU threads (None: torch's default); recorded, not in the run id
+    scale: str | None = None  # the recipe scale the config was resolved at (recorded, not in the run id)
     resume: bool = False
     home: Path | None = None  # None: $EXPLAINBENCH_HOME or ~/.cache/explainbench
     n_boot: int = 1000
@@ -124,51 +122,12 @@ def _set_threads(threads: int | None) -> int | None:
     return int(torch.get_num_threads()) if torch is not None else None
 
 
-def package_versions(extra: Sequence[str] = ()) -> dict[str, str]:
-    """Versions of python and of the packages that can change a number in results.json."""
-    out = {"python": platform.python_version()}
-    names = ["explainbench", "torch", "numpy", "datasets", "tokenizers", "sacrebleu", "rouge-score", "nltk"]
-    for name in [*names, *extra]:
-        if not name or name in out:
-            continue
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            continue
-    return out
-
-
-def git_commit(path: Path | None = None) -> str | None:
-    """HEAD of the git checkout holding explainbench (None outside a checkout or before a commit)."""
-    where = path or Path(__file__).resolve().parents[2]
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    commit = proc.stdout.strip()
-    return commit if proc.returncode == 0 and len(commit) == 40 else None
-
-
 def _home(spec_home: Path | None) -> Path:
     if spec_home is not None:
         return Path(spec_home)
     from explainbench.data import explainbench_home
 
     return Path(explainbench_home())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _prepare_dataset(data: str, home: Path) -> dict[str, Any]:
@@ -361,14 +320,27 @@ def _n_splits(manifest: dict[str, Any]) -> int | None:
     return None
 
 
-def prepare_run(spec: RunSpec) -> tuple[Path, str, Path, dict[str, Any]]:
-    """(home, run id, run folder, dataset manifest) of a spec, preparing the dataset if needed."""
-    home = _home(spec.home)
-    manifest = _prepare_dataset(spec.data, home)
-    n_splits = _n_splits(manifest)
-    if n_splits is not None and not 1 <= spec.split <= n_splits:
-        raise RunError(f"dataset {spec.data!r} has splits 1..{n_splits}; split {spec.split} does not exist")
-    run_id = store.run_id_for(
+@dataclass
+class RunIdentity:
+    """What names a run: its generation key (what fixes the samples), its scoring key and its id."""
+
+    generation_key: str
+    scoring: dict[str, Any]
+    run_id: str
+    code_sha256: str
+
+
+def run_identity(spec: RunSpec, manifest: dict[str, Any]) -> RunIdentity:
+    """The generation key, scoring key and run id of a spec (see store.generation_key, store.run_id_for)."""
+    from explainbench.api.provenance import package_versions
+
+    cls = get_explainer(spec.model)
+    package, package_version = explainer_package(spec.model)
+    versions = {"explainbench": package_versions().get("explainbench", "")}
+    if package and package != "explainbench":
+        versions[package] = package_version
+    model_code = module_folder(cls)
+    key = store.generation_key(
         model=spec.model,
         data=spec.data,
         split=spec.split,
@@ -376,8 +348,51 @@ def prepare_run(spec: RunSpec) -> tuple[Path, str, Path, dict[str, Any]]:
         dataset_fingerprint=str(manifest.get("fingerprint", "")),
         limit=spec.limit,
         cold=spec.cold,
+        model_code=model_code,
+        versions=versions,
     )
-    return home, run_id, store.run_dir(home, spec.data, spec.split, spec.model, run_id), manifest
+    scoring = store.scoring_key(n_boot=spec.n_boot, boot_seed=spec.boot_seed, meteor=spec.meteor)
+    return RunIdentity(key, scoring, store.run_id_for(key, scoring), store.run_code_sha256(model_code))
+
+
+def prepare_run(spec: RunSpec) -> tuple[Path, RunIdentity, Path, dict[str, Any]]:
+    """(home, run identity, run folder, dataset manifest) of a spec, preparing the dataset if needed."""
+    home = _home(spec.home)
+    manifest = _prepare_dataset(spec.data, home)
+    n_splits = _n_splits(manifest)
+    if n_splits is not None and not 1 <= spec.split <= n_splits:
+        raise RunError(f"dataset {spec.data!r} has splits 1..{n_splits}; split {spec.split} does not exist")
+    ident = run_identity(spec, manifest)
+    return home, ident, store.run_dir(home, spec.data, spec.split, spec.model, ident.run_id), manifest
+
+
+def _reuse_generation(rdir: Path, ident: RunIdentity, say: Log) -> None:
+    """Link (or copy) model/, samples and the training log of a finished sibling run with the same
+    generation key into rdir: the samples are the same, only the scoring differs."""
+    source = store.generation_sibling(rdir.parent, ident.generation_key, exclude=rdir)
+    if source is None or find_artifact(rdir, store.SAMPLES_FILE).is_file():
+        return
+    say(f"generate: run {source.name} has the same model and samples (same generation key); "
+        "reusing them and scoring again")
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    if (source / store.MODEL_DIR).is_dir() and not (rdir / store.MODEL_DIR).exists():
+        tmp = Path(tempfile.mkdtemp(dir=rdir, prefix=".model."))
+        shutil.rmtree(tmp)
+        shutil.copytree(source / store.MODEL_DIR, tmp, copy_function=link)
+        os.replace(tmp, rdir / store.MODEL_DIR)
+    for name in (store.GENERATE_FILE, store.TRAIN_LOG_FILE, store.SAMPLES_FILE):  # samples last
+        src = find_artifact(source, name)
+        if src.is_file():
+            tmp = rdir / f".{src.name}.reuse"
+            tmp.unlink(missing_ok=True)
+            link(str(src), str(tmp))
+            os.replace(tmp, rdir / src.name)
 
 
 def run_experiment(spec: RunSpec, *, log: Log | None = None) -> RunOutcome:
@@ -388,22 +403,23 @@ def run_experiment(spec: RunSpec, *, log: Log | None = None) -> RunOutcome:
         raise RunError(f"--limit must be a positive number of test records, not {spec.limit}")
     if spec.cold not in COLD_POLICIES:
         raise RunError(f"--cold {spec.cold!r}: use one of {', '.join(COLD_POLICIES)}")
-    home, run_id, rdir, manifest = prepare_run(spec)
+    home, ident, rdir, manifest = prepare_run(spec)
     results_path = rdir / store.RESULTS_FILE
     if results_path.is_file():
-        return RunOutcome("skipped", run_id, rdir, read_results(results_path), ["all"])
+        return RunOutcome("skipped", ident.run_id, rdir, read_results(results_path), ["all"])
     rdir.mkdir(parents=True, exist_ok=True)
     with store.locked(rdir / store.LOCK_FILE):
         if results_path.is_file():  # another process finished it while we waited for the lock
-            return RunOutcome("skipped", run_id, rdir, read_results(results_path), ["all"])
-        return _run_locked(spec, cls, home, run_id, rdir, manifest, say)
+            return RunOutcome("skipped", ident.run_id, rdir, read_results(results_path), ["all"])
+        _reuse_generation(rdir, ident, say)
+        return _run_locked(spec, cls, home, ident, rdir, manifest, say)
 
 
 def _run_locked(
     spec: RunSpec,
     cls: type[Explainer],
     home: Path,
-    run_id: str,
+    ident: RunIdentity,
     rdir: Path,
     manifest: dict[str, Any],
     say: Log,
@@ -412,6 +428,7 @@ def _run_locked(
     from explainbench.metrics import score_samples
 
     skipped: list[str] = []
+    run_id = ident.run_id
     _write_config(rdir, spec, run_id, manifest)
     dd = load_split(spec.data, spec.split, home=home)
     tokenizer = load_tokenizer(spec.data, spec.split, home=home)
@@ -438,7 +455,7 @@ def _run_locked(
         test = test.select(range(min(spec.limit, len(test))))
 
     # -- generate (loading or training the model only when samples are missing) -------------------
-    samples_path = rdir / store.SAMPLES_FILE
+    samples_path = find_artifact(rdir, store.SAMPLES_FILE)
     generate_path = rdir / store.GENERATE_FILE
     samples: list[Sample] | None = None
     train_meta: dict[str, Any] = {}
@@ -490,6 +507,7 @@ def _run_locked(
             "sentences_per_s": len(samples) / generate_s if generate_s > 0 else None,
         }
         atomic_write_json(generate_path, gen_meta)
+        samples_path = rdir / store.SAMPLES_FILE
         write_samples(samples_path, samples)
 
     # -- score and publish ------------------------------------------------------------------------
@@ -506,23 +524,28 @@ def _run_locked(
             meteor=spec.meteor,
         ).to_dict()
     score_s = time.perf_counter() - start
-    package, package_version = explainer_package(spec.model)
-    results = RunResults(
+    results = results_document(
         run_id=run_id,
+        generation_key=ident.generation_key,
         model=spec.model,
+        model_package=explainer_package(spec.model),
         dataset=spec.data,
-        split=spec.split,
-        config=spec.config.to_dict(),
-        seeds={"model": int(getattr(spec.config, "seed", 0)), "bootstrap": spec.boot_seed},
-        versions=package_versions([package]),
         dataset_fingerprint=str(manifest.get("fingerprint", "")),
-        n={"original": n_original, "cold": n_cold, "effective": len(samples)},
+        split=spec.split,
+        scale=spec.scale,
+        config=spec.config.to_dict(),
+        model_seed=int(getattr(spec.config, "seed", 0)),
+        limit=spec.limit,
         cold=spec.cold,
-        metrics=report.get("metrics", {}),
-        buckets=report.get("buckets", {}),
-        per_count=report.get("per_count", {}),
-        bootstrap=report.get("bootstrap", {"n": spec.n_boot, "seed": spec.boot_seed}),
-        unavailable=report.get("unavailable", {}),
+        n_original=n_original,
+        n_cold=n_cold,
+        samples=samples,
+        samples_sha256=samples_sha256(samples_path),
+        report=report,
+        n_boot=spec.n_boot,
+        boot_seed=spec.boot_seed,
+        meteor=spec.meteor,
+        rating_range=rating_range,
         timings=Timings(
             train_s=train_meta.get("train_s"),
             generate_s=gen_meta.get("generate_s"),
@@ -531,16 +554,9 @@ def _run_locked(
             score_s=score_s,
             train_epochs=train_meta.get("epochs"),
         ),
-        model_package={"name": package, "version": package_version},
-        git_commit=git_commit(),
         device=device,
         threads=threads,
-        rating_range=list(rating_range),
-        limit=spec.limit,
-        created=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
-        samples_sha256=_sha256(samples_path),
-        schema_version=SCHEMA_VERSION,
-    ).to_dict()
-    results = json_safe(results)
-    atomic_write_json(rdir / store.RESULTS_FILE, results)
+        code_sha256=ident.code_sha256,
+    )
+    write_results(rdir / store.RESULTS_FILE, results)
     return RunOutcome("finished", run_id, rdir, results, skipped)

@@ -4,9 +4,13 @@ Layout: $EXPLAINBENCH_HOME/runs/<data>/split-<k>/<model>/<run-id>/ holding confi
 (the saved explainer), checkpoint/ and train_log.jsonl (neural models), generate.json,
 samples.jsonl, results.json (written last: its presence means the run is complete).
 
-A run id is a hash of what determines the result (model, data, split, resolved config, dataset
-fingerprint, --limit), so the same experiment always lands in the same folder: re-running it is a
-no-op, and two processes asked for it at once serialise on the folder's lock file.
+A run id is a hash of what determines the numbers: the generation key (model, dataset fingerprint,
+split, resolved config and seed, --limit, cold-start policy, versions, code hash of the model, engine
+and tokenizer) and the scoring key (bootstrap resamples and seed, METEOR, code hash of the metrics). The
+same experiment always lands in the same folder: re-running it is a no-op, and two processes asked
+for it at once serialise on the folder's lock file. A run whose generation key matches a finished
+sibling reuses that sibling's model and samples and only scores (a metric fix re-scores, no retraining).
+samples.jsonl and train_log.jsonl may be stored gzip-compressed (.gz); find_artifact finds either.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from typing import Any
 
 from filelock import FileLock
 
-from explainbench.api.results import read_results, read_samples
+from explainbench.api.results import find_artifact, read_results, read_samples
 
 RESULTS_FILE = "results.json"
 SAMPLES_FILE = "samples.jsonl"
+TRAIN_LOG_FILE = "train_log.jsonl"
 CONFIG_FILE = "config.yaml"
 MODEL_DIR = "model"
 GENERATE_FILE = "generate.json"
@@ -33,7 +38,19 @@ LOCK_FILE = ".lock"
 _SPLIT_DIR = re.compile(r"^split-(\d+)$")
 
 
-def run_id_for(
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # explainbench/
+# The code that fixes the generated samples besides the model's own folder, and the code that scores
+# them: a change to any *.py file under these changes the generation key or the run id respectively.
+GENERATION_CODE: list[Path] = [PACKAGE_ROOT / "engine", PACKAGE_ROOT / "data" / "tokenizer.py"]
+METRICS_CODE: list[Path] = [PACKAGE_ROOT / "metrics"]
+
+
+def _digest(key: dict[str, Any]) -> str:
+    blob = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def generation_key(
     *,
     model: str,
     data: str,
@@ -42,25 +59,71 @@ def run_id_for(
     dataset_fingerprint: str,
     limit: int | None,
     cold: str = "skip",
+    model_code: Path | None = None,
+    versions: dict[str, str] | None = None,
 ) -> str:
-    """12 hex digits of sha256 over the canonical JSON of everything that fixes the outcome.
+    """sha256 of everything that fixes the generated samples: model, dataset fingerprint, split,
+    resolved config (seed and precision included), --limit, the cold-start policy, the explainbench
+    and plugin versions, and the code hash of the model's folder, explainbench/engine and the
+    tokenizer. Two runs with the same key train the same model and generate the same samples."""
+    from explainbench.api.provenance import code_sha256
 
-    The device, threads, the number of bootstrap resamples and package versions are left out: they
-    are recorded in results.json but do not make a different experiment. The cold-start policy
-    enters the key only when it is not the default ("skip"), so default runs keep their ids.
+    roots = ([model_code] if model_code is not None else []) + list(GENERATION_CODE)
+    return _digest(
+        {
+            "model": model,
+            "data": data,
+            "split": int(split),
+            "config": config,
+            "dataset_fingerprint": dataset_fingerprint,
+            "limit": limit,
+            "cold": cold,
+            "versions": dict(sorted((versions or {}).items())),
+            "code": code_sha256(roots),
+        }
+    )
+
+
+def scoring_key(*, n_boot: int, boot_seed: int, meteor: bool) -> dict[str, Any]:
+    """What fixes the numbers computed from given samples: the scoring options and the metrics code."""
+    from explainbench.api.provenance import code_sha256
+
+    return {"n_boot": int(n_boot), "boot_seed": int(boot_seed), "meteor": bool(meteor),
+            "metrics_code": code_sha256(METRICS_CODE)}
+
+
+def run_id_for(generation: str, scoring: dict[str, Any]) -> str:
+    """12 hex digits of sha256 over the generation key and the scoring key: the run's folder name.
+
+    Everything that changes a number is in one of the two keys; the device and thread count are
+    recorded in results.json but left out (they change timings, not the experiment).
     """
-    key = {
-        "model": model,
-        "data": data,
-        "split": int(split),
-        "config": config,
-        "dataset_fingerprint": dataset_fingerprint,
-        "limit": limit,
-    }
-    if cold != "skip":
-        key["cold"] = cold
-    blob = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+    return _digest({"generation_key": generation, "scoring": scoring})[:12]
+
+
+def run_code_sha256(model_code: Path | None) -> str:
+    """The code hash recorded in results.json: the model's folder, engine, tokenizer and metrics."""
+    from explainbench.api.provenance import code_sha256
+
+    roots = ([model_code] if model_code is not None else []) + list(GENERATION_CODE) + list(METRICS_CODE)
+    return code_sha256(roots)
+
+
+def generation_sibling(model_dir: Path, key: str, exclude: Path) -> Path | None:
+    """A finished run in the same model folder whose samples come from the same generation key (so its
+    model/ and samples can be reused and only the scoring redone), else None."""
+    if not Path(model_dir).is_dir():
+        return None
+    for rdir in sorted(p for p in Path(model_dir).iterdir() if p.is_dir() and p != exclude):
+        results_path = rdir / RESULTS_FILE
+        if not results_path.is_file() or not find_artifact(rdir, SAMPLES_FILE).is_file():
+            continue
+        try:
+            if read_results(results_path).get("generation_key") == key:
+                return rdir
+        except ValueError:
+            continue
+    return None
 
 
 def runs_root(home: Path) -> Path:
@@ -100,7 +163,7 @@ class RunRecord:
         return str(self.results.get("created") or "")
 
     def samples(self) -> list:
-        return read_samples(self.path / SAMPLES_FILE)
+        return read_samples(find_artifact(self.path, SAMPLES_FILE))
 
 
 def finished_runs(
@@ -143,3 +206,95 @@ def latest_runs(runs: Sequence[RunRecord]) -> dict[tuple[str, int], RunRecord]:
         if key not in best or (run.created, run.run_id) > (best[key].created, best[key].run_id):
             best[key] = run
     return best
+
+
+COMMAND_FILE = "command.txt"
+_SCALE_OPTION = re.compile(r"--scale[= ]+(\S+)")
+
+
+def _v2_from_v1(old: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A version 1 results document (as parse_results gives it) rewritten as version 2: every metric
+    value and the recorded run_id kept; scale from command.txt's --scale, scoring from the bootstrap
+    settings and whether METEOR was scored, test_ids_sha256 from the samples; provenance the old file
+    did not record (dirty flag, diff and code hashes, generation key) stays null."""
+    from explainbench.api.results import SCHEMA_VERSION, ids_digest
+
+    doc = dict(old)
+    command = folder / COMMAND_FILE
+    match = _SCALE_OPTION.search(command.read_text(encoding="utf-8")) if command.is_file() else None
+    boot = dict(old.get("bootstrap") or {})
+    seeds = dict(old.get("seeds") or {})
+    n_boot, boot_seed = int(boot.get("n", 0)), int(boot.get("seed", seeds.get("bootstrap", 0)))
+    samples = find_artifact(folder, SAMPLES_FILE)
+    doc.update(
+        schema_version=SCHEMA_VERSION,
+        scale=match.group(1) if match else None,
+        scoring={"n_boot": n_boot, "boot_seed": boot_seed,
+                 "meteor": any(name == "meteor" for name in old.get("metrics", {}))},
+        bootstrap={"n": n_boot, "seed": boot_seed, "ci": boot.get("ci", 0.95),
+                   "method": boot.get("method", "percentile")},
+        test_ids_sha256=ids_digest(read_samples(samples)) if samples.is_file() else None,
+        seeds={"model": seeds.get("model"), "bootstrap": int(seeds.get("bootstrap", boot_seed))},
+        n={"original": old["n"]["original"], "cold": old["n"].get("cold"),
+           "effective": old["n"]["effective"]},
+        model_package={"name": str((old.get("model_package") or {}).get("name", "")),
+                       "version": str((old.get("model_package") or {}).get("version", ""))},
+    )
+    return doc
+
+
+def _compress(folder: Path, name: str) -> list[Path]:
+    """name -> name.gz (deterministic gzip, written atomically), then the plain file removed."""
+    from explainbench.api.results import atomic_write_bytes, gzip_bytes, read_bytes
+
+    plain, packed = folder / name, folder / f"{name}.gz"
+    if not plain.is_file():
+        return []
+    data = plain.read_bytes()
+    changed = []
+    if not packed.is_file() or read_bytes(packed) != data:
+        atomic_write_bytes(packed, gzip_bytes(data))
+        changed.append(packed)
+    plain.unlink()
+    return [*changed, plain]
+
+
+def migrate_run_folder(folder: Path) -> list[Path]:
+    """Bring one stored run to the current format in place: results.json to schema_version 2 (compact),
+    samples.jsonl and train_log.jsonl to their .gz copies. Each file is replaced atomically, and a
+    second call changes nothing. Returns the paths written or removed."""
+    from explainbench.api.results import dumps_results, parse_results
+
+    folder = Path(folder)
+    path = folder / RESULTS_FILE
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    doc = parse_results(data, str(path))
+    if data.get("schema_version") == 1:
+        doc = _v2_from_v1(doc, folder)
+    text = dumps_results(doc).encode("utf-8")
+    changed: list[Path] = []
+    if text != raw:
+        from explainbench.api.results import atomic_write_bytes
+
+        atomic_write_bytes(path, text)
+        changed.append(path)
+    for name in (SAMPLES_FILE, TRAIN_LOG_FILE):
+        changed += _compress(folder, name)
+    return changed
+
+
+def migrate_tree(root: Path) -> tuple[int, list[Path]]:
+    """migrate_run_folder on every folder under root holding a results.json: (runs seen, paths changed)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: no such folder; give a leaderboard folder")
+    folders = sorted(p.parent for p in root.rglob(RESULTS_FILE) if not any(
+        part.startswith(".") for part in p.relative_to(root).parts))
+    changed: list[Path] = []
+    for folder in folders:
+        changed += migrate_run_folder(folder)
+    return len(folders), changed
