@@ -40,13 +40,15 @@ class Convergence:
 
 def convergence(log_path: Path, stage: str = "train") -> Convergence:
     """The epoch line with the lowest val_loss (first on ties) of a train_log.jsonl."""
+    from explainbench.api.results import find_artifact, read_bytes
+
     path = Path(log_path)
     if path.is_dir():
-        path = path / LOG_FILE
+        path = find_artifact(path, LOG_FILE)  # train_log.jsonl or train_log.jsonl.gz
     if not path.is_file():
         raise CalibrationError(f"{path}: no such train log; pass a run directory or its {LOG_FILE}")
     best: Convergence | None = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_bytes(path).decode("utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
