@@ -10,6 +10,7 @@ processes ask for the same run at once: one works, the other waits and then find
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata as md
 import json
@@ -153,6 +154,16 @@ def git_commit(path: Path | None = None) -> str | None:
         return None
     commit = proc.stdout.strip()
     return commit if proc.returncode == 0 and len(commit) == 40 else None
+
+
+def resolved_precision_config(config: ExplainerConfig, device: str) -> ExplainerConfig:
+    """config with precision "auto" replaced by what the device computes natively (fp32 or bf16), so
+    the run's id and its config.yaml name the precision that produced its numbers."""
+    if getattr(config, "precision", None) != "auto":
+        return config
+    from explainbench.engine.precision import resolve_precision
+
+    return dataclasses.replace(config, precision=resolve_precision("auto", device))
 
 
 def _home(spec_home: Path | None) -> Path:
@@ -364,6 +375,7 @@ def _n_splits(manifest: dict[str, Any]) -> int | None:
 def prepare_run(spec: RunSpec) -> tuple[Path, str, Path, dict[str, Any]]:
     """(home, run id, run folder, dataset manifest) of a spec, preparing the dataset if needed."""
     home = _home(spec.home)
+    spec.config = resolved_precision_config(spec.config, spec.device or default_device())
     manifest = _prepare_dataset(spec.data, home)
     n_splits = _n_splits(manifest)
     if n_splits is not None and not 1 <= spec.split <= n_splits:
