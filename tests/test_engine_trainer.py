@@ -70,7 +70,8 @@ def test_peter_rule_decay_and_total_patience(tmp_path: Path) -> None:
     # val: 5 (best) 4 (best) 4.5 (stall 1 -> x0.25) 3 (best) 3.5 (stall 2 -> x0.25)
     # 3.2 (stall 3 = patience: stop)
     cfg = NeuralConfig(
-        optimizer="sgd", lr=1.0, lr_decay=0.25, patience=3, patience_rule="total", max_epochs=20
+        optimizer="sgd", lr=1.0, lr_decay=0.25, patience=3, patience_rule="total", max_epochs=20,
+        log_every=1,
     )
     module = Scripted([5, 4, 4.5, 3, 3.5, 3.2, 1, 1])
     result = _fit(module, cfg, tmp_path)
@@ -85,7 +86,8 @@ def test_peter_rule_decay_and_total_patience(tmp_path: Path) -> None:
 
 def test_consecutive_rule_resets_on_improvement(tmp_path: Path) -> None:
     cfg = NeuralConfig(
-        optimizer="sgd", lr=1.0, lr_decay=0.5, patience=2, patience_rule="consecutive", max_epochs=20
+        optimizer="sgd", lr=1.0, lr_decay=0.5, patience=2, patience_rule="consecutive", max_epochs=20,
+        log_every=1,
     )
     # stalls at epochs 2, 4, 6, 7: only 6 and 7 are in a row -> stop after epoch 7
     result = _fit(Scripted([5, 6, 4, 4.5, 3, 3, 3.1, 0]), cfg, tmp_path, steps_per_epoch=1)
@@ -109,7 +111,9 @@ def test_stall_threshold_is_relative_and_best_is_lowest() -> None:
 
 
 def test_warmup_then_decay(tmp_path: Path) -> None:
-    cfg = NeuralConfig(optimizer="sgd", lr=0.3, warmup_steps=3, lr_decay=0.5, patience=0, max_epochs=3)
+    cfg = NeuralConfig(
+        optimizer="sgd", lr=0.3, warmup_steps=3, lr_decay=0.5, patience=0, max_epochs=3, log_every=1
+    )
     _fit(Scripted([2, 3, 1]), cfg, tmp_path, steps_per_epoch=2)
     lrs = [r["lr"] for r in _lines(tmp_path, "step")]
     expected = [0.1, 0.2, 0.3, 0.3, 0.15, 0.15]
@@ -159,7 +163,7 @@ def test_clipping_and_optimisers() -> None:
 
 def test_non_finite_loss_and_empty_validation_are_clear_errors() -> None:
     m = Scripted([1], slope=float("nan"))
-    with pytest.raises(TrainingError, match="loss is nan at epoch 1, step 1"):
+    with pytest.raises(TrainingError, match=r"loss is not finite \(nan\) by epoch 1, step 2"):
         _fit(m, NeuralConfig(optimizer="sgd", lr=0.1, max_epochs=1), None)
     trainer = Trainer(Scripted([1]), NeuralConfig(max_epochs=1), progress=False)
     with pytest.raises(TrainingError, match="validation split has no usable records"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -125,5 +125,6 @@ class NeuralConfig(ExplainerConfig):
     gen_max_len: int = 15  # greedy decoding steps
     eval_batch_size: int = 256
     max_steps_per_epoch: int | None = None  # CPU-sized recipes may cap an epoch
-    log_every: int = 1  # write a "step" line to train_log.jsonl every k training steps
+    log_every: int = 50  # every k training steps: read the loss sums from the device, check them, log a line
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # engine/precision.py; the runner resolves auto
     device: str = ""  # "" = the context's device (CLI --device, default auto); else auto | cpu | cuda[:N]

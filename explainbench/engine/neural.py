@@ -8,6 +8,7 @@ and save/load (config.json, idmaps.json, tokenizer.json, weights.pt; weights loa
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from abc import abstractmethod
@@ -36,6 +37,7 @@ from explainbench.engine.batching import (
 from explainbench.engine.checkpoint import CheckpointError, atomic_torch_save
 from explainbench.engine.decoding import greedy_decode
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, Vocab
+from explainbench.engine.precision import autocast, resolve_precision
 from explainbench.engine.seed import resolve_device, seed_everything
 from explainbench.engine.trainer import Trainer, TrainResult
 
@@ -111,6 +113,8 @@ class NeuralExplainer(Explainer):
         self.tokenizer = context.tokenizer
         self.rating_range = (float(context.rating_range[0]), float(context.rating_range[1]))
         self.device = resolve_device(self.config.device or context.device)
+        if self.config.precision == "auto":  # the runner resolves it first; a direct fit() does it here
+            self.config = dataclasses.replace(self.config, precision=resolve_precision("auto", self.device))
         self.idmaps = IdMaps.from_dataset(train)
         self.module = self.build_module(self.tokenizer.vocab, self.idmaps.n_users, self.idmaps.n_items)
         self.module.to(self.device)
@@ -170,15 +174,16 @@ class NeuralExplainer(Explainer):
         out: list[Explanation] = []
         try:
             for batch in batches:
-                tokens = greedy_decode(
-                    module,
-                    batch,
-                    max_len=self.config.gen_max_len,
-                    bos_id=tokenizer.bos_id,
-                    eos_id=tokenizer.eos_id,
-                )
-                ratings = module.predict_rating(batch)
-                features = module.predict_feature(batch)
+                with autocast(self.config.precision, self.device):
+                    tokens = greedy_decode(
+                        module,
+                        batch,
+                        max_len=self.config.gen_max_len,
+                        bos_id=tokenizer.bos_id,
+                        eos_id=tokenizer.eos_id,
+                    )
+                    ratings = module.predict_rating(batch)
+                    features = module.predict_feature(batch)
                 token_rows = tokens.tolist()
                 rating_rows = ratings.float().clamp(lo, hi).tolist() if ratings is not None else None
                 feature_rows = features.tolist() if features is not None else None

@@ -50,6 +50,7 @@ from explainbench.engine.checkpoint import (
     restore_rng,
 )
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig
+from explainbench.engine.precision import autocast
 from explainbench.engine.seed import resolve_device
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -58,6 +59,9 @@ LOG_FILE = "train_log.jsonl"
 CHECKPOINT_DIR = "checkpoint"
 # Config keys that may differ between an interrupted run and its resumption (they do not change training).
 RESUME_FREE_KEYS = frozenset({"device", "eval_batch_size", "gen_max_len", "log_every"})
+# Loss sums stay on the device between reads (no host sync per step); without step logging they are
+# still read, and checked for NaN, at least this often.
+READ_EVERY = 50
 
 
 class TrainingError(RuntimeError):
@@ -158,24 +162,50 @@ def _as_float(value: torch.Tensor | float) -> float:
     return float(value.detach().item()) if isinstance(value, torch.Tensor) else float(value)
 
 
+class DeviceSums:
+    """Batch-size-weighted sums of a loss and its parts, kept on the device (float64) so that a
+    training step never waits for the host; read() copies them over once."""
+
+    def __init__(self, device: torch.device | str) -> None:
+        self.device = device
+        self.sums: dict[str, torch.Tensor] = {}
+        self.seen = 0
+
+    def add(self, total: torch.Tensor | float, parts: dict[str, torch.Tensor | float], size: int) -> None:
+        self.seen += size
+        for k, v in (("loss", total), *parts.items()):
+            value = v.detach().to(torch.float64) if isinstance(v, torch.Tensor) else float(v)
+            previous = self.sums.get(k)
+            self.sums[k] = value * size if previous is None else previous + value * size
+
+    def read(self) -> dict[str, float]:
+        """The sums as python floats (one device-to-host copy)."""
+        if not self.sums:
+            return {}
+        names = list(self.sums)
+        values = torch.stack([torch.as_tensor(self.sums[k], dtype=torch.float64, device=self.device)
+                              for k in names]).tolist()
+        return dict(zip(names, values, strict=True))
+
+
 @torch.no_grad()
 def validation_means(
-    module: ExplainerModule, batches: Iterable[Batch], device: torch.device | str
+    module: ExplainerModule,
+    batches: Iterable[Batch],
+    device: torch.device | str,
+    precision: str = "fp32",
 ) -> tuple[dict[str, float], int]:
     """Batch-size-weighted means of module.validation_loss() over batches: the total as "loss" and
     each named part; with the number of records seen (0: the means are empty). The caller sets the
     module's mode (eval for validation)."""
-    sums: dict[str, float] = {}
-    seen = 0
+    sums = DeviceSums(device)
     for batch in batches:
         batch = batch.to(device)
-        out = module.validation_loss(batch)
-        size = len(batch)
-        seen += size
-        sums["loss"] = sums.get("loss", 0.0) + _as_float(out.total) * size
-        for k, v in out.parts.items():
-            sums[k] = sums.get(k, 0.0) + _as_float(v) * size
-    return {k: v / seen for k, v in sums.items()} if seen else {}, seen
+        with autocast(precision, device):
+            out = module.validation_loss(batch)
+        sums.add(out.total, out.parts, len(batch))
+    seen = sums.seen
+    return {k: v / seen for k, v in sums.read().items()} if seen else {}, seen
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -267,6 +297,16 @@ class Trainer:
                 "resume with the original settings or start a new run"
             )
 
+    def _check_finite(self, total: float, sums: DeviceSums | None, epoch: int, step: int) -> None:
+        """Raise TrainingError when the last loss or the epoch's running sum is not finite (checked
+        at each read, after the optimiser step: a NaN is reported within read_every steps)."""
+        running = sums.read()["loss"] if sums is not None else total
+        if not (math.isfinite(total) and math.isfinite(running)):
+            raise TrainingError(
+                f"{self.log_name}: loss is not finite ({total}) by epoch {epoch}, step {step}; "
+                "lower the learning rate or check the data"
+            )
+
     def _save(self, **state: Any) -> None:
         if self.checkpoint_path is not None:
             atomic_torch_save(state, self.checkpoint_path)
@@ -335,10 +375,11 @@ class Trainer:
                     n_batches = min(n_batches, cfg.max_steps_per_epoch)
                 batch_task = bar.add_task(f"epoch {epoch}", total=n_batches, info="")
                 module.train()
-                sums: dict[str, float] = {}
-                seen = 0
+                sums = DeviceSums(self.device)
                 lr = schedule.lr_at(step)
                 started = time.perf_counter()
+                read_every = cfg.log_every if cfg.log_every > 0 else READ_EVERY
+                pending = 0  # steps since the sums were last read and checked
                 for i, batch in enumerate(batches):
                     if cfg.max_steps_per_epoch is not None and i >= cfg.max_steps_per_epoch:
                         break
@@ -348,41 +389,37 @@ class Trainer:
                     module.set_step(step)
                     batch = batch.to(self.device)
                     optimizer.zero_grad(set_to_none=True)
-                    out = module.loss(batch)
+                    with autocast(cfg.precision, self.device):
+                        out = module.loss(batch)
                     out.total.backward()
                     if cfg.clip_norm is not None:
                         torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
                     optimizer.step()
                     step += 1
-                    total = _as_float(out.total)
-                    if not math.isfinite(total):
-                        raise TrainingError(
-                            f"{self.log_name}: loss is {total} at epoch {epoch}, step {step}; "
-                            "lower the learning rate or check the data"
-                        )
-                    parts = {k: _as_float(v) for k, v in out.parts.items()}
-                    size = len(batch)
-                    seen += size
-                    sums["loss"] = sums.get("loss", 0.0) + total * size
-                    for k, v in parts.items():
-                        sums[k] = sums.get(k, 0.0) + v * size
-                    if cfg.log_every > 0 and step % cfg.log_every == 0:
-                        self._log(
-                            {
-                                "kind": "step",
-                                "epoch": epoch,
-                                "step": step,
-                                "lr": lr,
-                                "loss": total,
-                                **parts,
-                            }
-                        )
-                    rate = seen / max(time.perf_counter() - started, 1e-9)
-                    bar.update(batch_task, advance=1, info=f"loss {total:.4f} | {rate:,.0f} ex/s")
+                    pending += 1
+                    sums.add(out.total, out.parts, len(batch))
+                    if step % read_every == 0:
+                        # One host sync per read: the step's own loss (for the log line) and the sums.
+                        total = _as_float(out.total)
+                        self._check_finite(total, sums, epoch, step)
+                        pending = 0
+                        if cfg.log_every > 0:
+                            parts = {k: _as_float(v) for k, v in out.parts.items()}
+                            self._log(
+                                {"kind": "step", "epoch": epoch, "step": step, "lr": lr, "loss": total,
+                                 **parts}
+                            )
+                        rate = sums.seen / max(time.perf_counter() - started, 1e-9)
+                        bar.update(batch_task, info=f"loss {total:.4f} | {rate:,.0f} ex/s")
+                    bar.update(batch_task, completed=i + 1)
                 train_s = time.perf_counter() - started
                 bar.remove_task(batch_task)
+                seen = sums.seen
                 if seen == 0:
                     raise TrainingError(f"{self.log_name}: epoch {epoch} had no training batches")
+                totals = sums.read()
+                if pending:
+                    self._check_finite(totals["loss"], None, epoch, step)
 
                 val = self.evaluate(val_batches)
                 decision = tracker.observe(epoch, val["loss"])
@@ -393,8 +430,8 @@ class Trainer:
                     "kind": "epoch",
                     "epoch": epoch,
                     "step": step,
-                    "train_loss": sums["loss"] / seen,
-                    **{f"train_{k}": v / seen for k, v in sums.items() if k != "loss"},
+                    "train_loss": totals["loss"] / seen,
+                    **{f"train_{k}": v / seen for k, v in totals.items() if k != "loss"},
                     "val_loss": _finite_or_none(val["loss"]),
                     **{f"val_{k}": _finite_or_none(v) for k, v in val.items() if k != "loss"},
                     "lr": lr,
@@ -455,7 +492,7 @@ class Trainer:
     def evaluate(self, val_batches: Callable[[], Iterable[Batch]]) -> dict[str, float]:
         """Batch-size-weighted means of validation_loss().total ("loss") and its parts."""
         self.module.eval()
-        means, seen = validation_means(self.module, val_batches(), self.device)
+        means, seen = validation_means(self.module, val_batches(), self.device, self.config.precision)
         self.module.train()
         if seen == 0:
             raise TrainingError(

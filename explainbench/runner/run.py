@@ -10,6 +10,7 @@ processes ask for the same run at once: one works, the other waits and then find
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -120,6 +121,16 @@ def _set_threads(threads: int | None) -> int | None:
         if torch is not None:
             torch.set_num_threads(threads)
     return int(torch.get_num_threads()) if torch is not None else None
+
+
+def resolved_precision_config(config: ExplainerConfig, device: str) -> ExplainerConfig:
+    """config with precision "auto" replaced by what the device computes natively (fp32 or bf16), so
+    the run's id and its config.yaml name the precision that produced its numbers."""
+    if getattr(config, "precision", None) != "auto":
+        return config
+    from explainbench.engine.precision import resolve_precision
+
+    return dataclasses.replace(config, precision=resolve_precision("auto", device))
 
 
 def _home(spec_home: Path | None) -> Path:
@@ -358,6 +369,7 @@ def run_identity(spec: RunSpec, manifest: dict[str, Any]) -> RunIdentity:
 def prepare_run(spec: RunSpec) -> tuple[Path, RunIdentity, Path, dict[str, Any]]:
     """(home, run identity, run folder, dataset manifest) of a spec, preparing the dataset if needed."""
     home = _home(spec.home)
+    spec.config = resolved_precision_config(spec.config, spec.device or default_device())
     manifest = _prepare_dataset(spec.data, home)
     n_splits = _n_splits(manifest)
     if n_splits is not None and not 1 <= spec.split <= n_splits:
