@@ -49,7 +49,7 @@ def test_check_explainer_passes(cls: type[MVAE], tiny_home: Path) -> None:
 def test_learns_on_synthetic_tiny_and_logs_every_kl_term(tiny_home: Path, tmp_path: Path) -> None:
     dd = load_split("synthetic-tiny", 1, home=tiny_home)
     tokenizer = load_tokenizer("synthetic-tiny", 1, home=tiny_home)
-    config = dataclasses.replace(MVAEConfig.tiny(), max_epochs=3, max_steps_per_epoch=12)
+    config = dataclasses.replace(MVAEConfig.tiny(), max_epochs=3, max_steps_per_epoch=12, log_every=1)
     context = ExplainContext(tokenizer=tokenizer, run_dir=tmp_path, progress=False)
     explainer = MVAE(config).fit(dd["train"], dd["validation"], context=context)
     history = explainer.train_result.history
