@@ -7,6 +7,8 @@
   need a small real-looking dataset call `load_split("synthetic-tiny", home=tiny_home)`.
 - `home`: a home of the test module's own with that `synthetic-tiny` copied in, for modules that
   count or add runs (a module may override it, and build on it by asking for `home`).
+- `shared_data` / `require_shared(path)`: data from ../shared (beside the repository). Without it a test
+  skips with one line, except where the environment has CI=true: there a missing path fails the test.
 """
 
 from __future__ import annotations
@@ -67,9 +69,19 @@ def home(tiny_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+SHARED_GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "metrics_golden.json"
+
+
+def require_shared(path: Path) -> Path:
+    """`path` (under ../shared) if it exists; else skip the test, or fail it when CI=true."""
+    if path.exists():
+        return path
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"CI=true and {path} is missing: put ../shared beside the repository", pytrace=False)
+    pytest.skip(f"{path} not available (../shared beside the repository)")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data/amazon-musical-instruments-5core (read only); tests needing it skip without it."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} not available")
-    return SHARED_DATA
+    """../shared/data/amazon-musical-instruments-5core (read only); see require_shared."""
+    return require_shared(SHARED_DATA)

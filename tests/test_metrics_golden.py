@@ -1,6 +1,8 @@
-"""Golden vectors: ../shared/golden/metrics_golden.json was computed with the reference code (PETER's
-bleu.py / rouge.py / utils.py) and with nltk / sacrebleu / rouge-score; every case must be reproduced.
-Plus second-implementation checks of the fast paths against the packages themselves on random text."""
+"""Golden vectors: tests/golden/metrics_golden.json (written by tests/golden/make_golden.py, a plain
+statement of the reference code's definitions plus sacrebleu / rouge-score / nltk) must be reproduced
+case by case. Where ../shared/golden/metrics_golden.json (computed with the reference code itself) is
+present, make_golden's definitions must reproduce it too. Plus second-implementation checks of the fast
+paths against the packages themselves on random text."""
 
 from __future__ import annotations
 
@@ -10,15 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_GOLDEN, require_shared
+from golden.make_golden import FEATURES, expected_values, make_cases
 
 from explainbench.api.results import Sample
 from explainbench.metrics import score_samples
 from explainbench.metrics.wordnet import wordnet_available
 
-GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "metrics_golden.json"
-pytestmark = pytest.mark.skipif(
-    not GOLDEN.is_file(), reason=f"{GOLDEN} not found (shared/ not beside the repo)"
-)
+GOLDEN = Path(__file__).resolve().parent / "golden" / "metrics_golden.json"
 
 REFERENCE_KEYS = {
     "bleu1": "bleu1",
@@ -40,7 +41,7 @@ STANDARD_KEYS = {
 
 
 def _golden() -> dict:
-    return json.loads(GOLDEN.read_text(encoding="utf-8")) if GOLDEN.is_file() else {"cases": []}
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
 def _samples(case: dict) -> list[Sample]:
@@ -164,3 +165,38 @@ def test_sacrebleu_statistics_equal_sacrebleus_own():
     np.testing.assert_array_equal(ours, sacrebleu_stats(refs, hyps))
     expected = sacrebleu.corpus_bleu(hyps, [refs]).score
     assert sacrebleu_from_sums(ours.sum(axis=0)) == pytest.approx(expected, abs=1e-9)
+
+
+def test_committed_golden_file_is_what_make_golden_writes():
+    """Inputs and reference-family values as the generator states them (no hand edits, no drift)."""
+    g = _golden()
+    fresh = make_cases()
+    assert g["feature_set"] == FEATURES
+    assert [c["name"] for c in g["cases"]] == [c["name"] for c in fresh]
+    for case, new in zip(g["cases"], fresh, strict=True):
+        for key in ("references", "hypotheses", "features_gt"):
+            assert case[key] == new[key], (case["name"], key)
+        again = expected_values(new, FEATURES, standard=False)
+        for key, value in again.items():
+            assert case["expected"][key] == pytest.approx(value, abs=1e-9), (case["name"], key)
+
+
+def test_make_golden_reproduces_the_reference_codes_vectors_in_shared():
+    """The brute-force definitions against ../shared's vectors, computed with the reference code."""
+    shared = json.loads(require_shared(SHARED_GOLDEN).read_text(encoding="utf-8"))
+    for case in shared["cases"]:
+        ours = expected_values(case, shared["feature_set"])
+        for key, value in case["expected"].items():
+            tol = 1e-4 if key in STANDARD_KEYS.values() else 1e-6
+            assert ours[key] == pytest.approx(value, abs=tol), (case["name"], key)
+
+
+@pytest.mark.parametrize("ci", ["true", "TRUE", "", "false"])
+def test_a_missing_shared_path_skips_except_on_ci(tmp_path, monkeypatch, ci):
+    monkeypatch.setenv("CI", ci)
+    missing = tmp_path / "no-such-dir"
+    expected = pytest.fail.Exception if ci.lower() == "true" else pytest.skip.Exception
+    with pytest.raises(expected, match="no-such-dir"):
+        require_shared(missing)
+    (tmp_path / "here").mkdir()
+    assert require_shared(tmp_path / "here") == tmp_path / "here"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from explainbench.api.results import Sample
-from explainbench.metrics import METRICS, MetricsError, metrics_of, paired_test, score_samples
+from explainbench.metrics import IMPL_VERSIONS, METRICS, MetricsError, metrics_of, paired_test, score_samples
 from explainbench.metrics.stats import Membership, Weights
 from explainbench.metrics.text_ref import (
     bleu_from_sums,
@@ -143,8 +143,9 @@ def test_meteor_by_hand():
 def test_empty_texts_have_defined_scores_and_no_nan():
     samples = [_s("", ""), _s("a b", ""), _s("", "a b"), _s("a b", "a b")]
     r = score_samples(samples, feature_set={"a"}, n_boot=20, meteor=True)
-    text = json.dumps(r.to_dict(), allow_nan=False)  # raises on NaN / inf
-    assert "NaN" not in text
+    values = [m["value"] for m in r.to_dict()["metrics"].values()]
+    assert values and all(np.isfinite(v) for v in values)
+    json.dumps(r.to_dict(), allow_nan=False)  # raises on NaN / inf anywhere (intervals, buckets)
     # the reference re-splits "" into [""]: two empty texts match on the empty token (documented quirk)
     assert rouge_stats([], [])[:3] == pytest.approx([1.0, 1.0, 1.0], abs=1e-7)
     assert rouge_stats(["a"], []) == [0.0] * 9
@@ -208,11 +209,13 @@ def test_registry_families_and_signatures():
     assert set(metrics_of("synthetic")) == {"spec_aspect", "spec_detail"}
     for name, spec in METRICS.items():
         assert spec.signature.startswith(f"{name}|impl:"), spec.signature
+        assert spec.signature.endswith(f"|impl_v:{IMPL_VERSIONS[name]}"), spec.signature
+    assert set(IMPL_VERSIONS) == set(METRICS)
     from sacrebleu.metrics import BLEU
 
     bleu = BLEU()
     bleu.corpus_score(["a b"], [["a b"]])
-    assert METRICS["sacrebleu"].signature.endswith("|" + bleu.get_signature().format())
+    assert METRICS["sacrebleu"].signature.endswith(f"|{bleu.get_signature().format()}|impl_v:1")
     assert METRICS["div"].higher_is_better is False
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from learning import unigram_cross_entropy
 from torch import nn
 
 from baselines.peter.config import PeterConfig
@@ -185,27 +186,33 @@ def test_user_sees_item_only_with_the_peter_mask() -> None:
         torch.testing.assert_close(m.predict_rating(b), m.predict_rating(b2))
 
 
-def _synthetic_splits(tmp_path: Path):
-    """synthetic-tiny from the data layer."""
-    from explainbench.data import ensure_dataset, load_manifest, load_split, load_tokenizer
+def _synthetic_splits(home: Path):
+    """synthetic-tiny from the data layer (prepared once per session in `home`)."""
+    from explainbench.data import load_manifest, load_split, load_tokenizer
 
-    ensure_dataset("synthetic-tiny", home=tmp_path)
-    dd = load_split("synthetic-tiny", 1, home=tmp_path)
-    tok = load_tokenizer("synthetic-tiny", 1, home=tmp_path)
-    rating_range = tuple(load_manifest("synthetic-tiny", home=tmp_path)["rating_range"])
+    dd = load_split("synthetic-tiny", 1, home=home)
+    tok = load_tokenizer("synthetic-tiny", 1, home=home)
+    rating_range = tuple(load_manifest("synthetic-tiny", home=home)["rating_range"])
     return dd, tok, rating_range
 
 
-def test_peter_learns_on_synthetic_tiny_and_peter_plus_needs_features(tmp_path: Path) -> None:
-    dd, tok, rating_range = _synthetic_splits(tmp_path)
+def test_peter_learns_on_synthetic_tiny_and_peter_plus_needs_features(
+    tiny_home: Path, tmp_path: Path
+) -> None:
+    dd, tok, rating_range = _synthetic_splits(tiny_home)
     cfg = PeterConfig.tiny()
     cfg.max_epochs = 4
     ctx = ExplainContext(
         tokenizer=tok, run_dir=tmp_path / "run", progress=False, rating_range=rating_range
     )
     model = Peter(cfg).fit(dd["train"], dd["validation"], context=ctx)
-    val = [h["val_loss"] for h in model.train_result.history]
+    history = model.train_result.history
+    val = [h["val_loss"] for h in history]
     assert val[0] > val[-1] and min(val[1:]) < val[0]
+    # the same learning check as NRT, Att2Seq and NETE: it learned more than word frequencies
+    text = [h["val_text"] for h in history]
+    unigram = unigram_cross_entropy(dd["train"], dd["validation"], tok)
+    assert text[-1] < unigram - 0.3, (text, unigram)
     test = dd["test"].select(range(20))
     reqs = [ExplainRequest(r["user_id"], r["item_id"], r["rating"], r["feature"]) for r in test]
     out = model.explain(reqs)

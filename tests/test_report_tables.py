@@ -258,7 +258,7 @@ def test_compare_ablation_and_tables_commands(home):
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.count(r"\begin{tabular}") == 1
-    assert rf"\textit{{{DATA_B}}}".replace("-", "-") in result.stdout
+    assert rf"\textit{{{DATA_B}}}" in result.stdout
     assert "Improvement" not in result.stdout
 
     result = runner.invoke(app, ["tables", "--data", DATA, "--table", "1", "--format", "markdown"], env=env)

@@ -9,12 +9,13 @@ See docs/metrics.md for every definition and signature.
 """
 
 from explainbench.metrics.errors import MetricsError
-from explainbench.metrics.registry import FAMILIES, METRICS, MetricSpec, metrics_of
+from explainbench.metrics.registry import FAMILIES, IMPL_VERSIONS, METRICS, MetricSpec, metrics_of
 from explainbench.metrics.report import GroupResult, MetricReport, MetricValue, score_samples
 from explainbench.metrics.significance import paired_test
 
 __all__ = [
     "FAMILIES",
+    "IMPL_VERSIONS",
     "METRICS",
     "GroupResult",
     "MetricReport",

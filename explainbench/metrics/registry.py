@@ -3,21 +3,47 @@
 Families never share a column: `reference` reproduces the numbers the reference code (PETER's
 bleu.py / rouge.py / utils.py) publishes; `standard` uses the standard packages (sacreBLEU,
 rouge-score, NLTK METEOR) and common definitions; `synthetic` needs the synthetic data's
-ground-truth aspects. Signatures follow sacreBLEU's style: name|impl:...|tok:...|...|v:version.
+ground-truth aspects. Signatures follow sacreBLEU's style: name|impl:...|tok:...|...|impl_v:N, where N
+is the metric's own implementation version (IMPL_VERSIONS) and package versions appear where a
+package computes the number.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 
-from explainbench import __version__
 from explainbench.metrics.errors import MetricsError
 from explainbench.metrics.meteor import meteor_signature
 from explainbench.metrics.text_std import sacrebleu_signature
 
 FAMILIES = ("reference", "standard", "synthetic")
+
+# The version of each metric's implementation, the last field of its signature. Bump a metric's version
+# whenever its values change (a fix, a new definition, a package whose numbers move); the test
+# tests/test_metrics_versions.py holds every metric's values on the golden vectors to its version, and
+# `python -m tests.update_metric_versions` records the new values once the version is bumped.
+IMPL_VERSIONS: dict[str, int] = {
+    "bleu1": 1,
+    "bleu4": 1,
+    **{f"rouge{n}_{p}": 1 for n in ("1", "2", "L") for p in "prf"},
+    "usr": 1,
+    "fmr": 1,
+    "fcr": 1,
+    "div": 1,
+    "rmse": 1,
+    "mae": 1,
+    "sacrebleu": 1,
+    "rs_rouge1": 1,
+    "rs_rouge2": 1,
+    "rs_rougeL": 1,
+    "meteor": 1,
+    "distinct1": 1,
+    "distinct2": 1,
+    "spec_aspect": 1,
+    "spec_detail": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +71,7 @@ def _ref(
     higher: bool = True,
     ci: bool = True,
 ) -> MetricSpec:
-    sig = f"{name}|impl:ref|{fields}|v:{__version__}"
+    sig = f"{name}|impl:ref|{fields}"
     return MetricSpec(name, "reference", sig, description, scale, higher, needs, ci)
 
 
@@ -151,7 +177,7 @@ def _build() -> dict[str, MetricSpec]:
         MetricSpec(
             "distinct1",
             "standard",
-            f"distinct1|impl:explainbench|tok:space|v:{__version__}",
+            "distinct1|impl:explainbench|tok:space",
             "distinct unigrams / unigrams over all outputs",
             "ratio",
             bootstrap_ci=False,
@@ -159,7 +185,7 @@ def _build() -> dict[str, MetricSpec]:
         MetricSpec(
             "distinct2",
             "standard",
-            f"distinct2|impl:explainbench|tok:space|v:{__version__}",
+            "distinct2|impl:explainbench|tok:space",
             "distinct bigrams / bigrams over all outputs",
             "ratio",
             bootstrap_ci=False,
@@ -167,7 +193,7 @@ def _build() -> dict[str, MetricSpec]:
         MetricSpec(
             "spec_aspect",
             "synthetic",
-            f"spec_aspect|impl:explainbench|tok:space|match:phrase|v:{__version__}",
+            "spec_aspect|impl:explainbench|tok:space|match:phrase",
             "share of outputs naming the record's ground-truth aspect (any surface term)",
             "ratio",
             True,
@@ -176,14 +202,17 @@ def _build() -> dict[str, MetricSpec]:
         MetricSpec(
             "spec_detail",
             "synthetic",
-            f"spec_detail|impl:explainbench|tok:space|match:phrase|v:{__version__}",
+            "spec_detail|impl:explainbench|tok:space|match:phrase",
             "share of outputs naming the record's item detail phrase",
             "ratio",
             True,
             "detail",
         ),
     ]
-    return {s.name: s for s in specs}
+    missing = [s.name for s in specs if s.name not in IMPL_VERSIONS]
+    if missing or len(specs) != len(IMPL_VERSIONS):
+        raise MetricsError(f"IMPL_VERSIONS and the registry disagree: {missing or sorted(IMPL_VERSIONS)}")
+    return {s.name: replace(s, signature=f"{s.signature}|impl_v:{IMPL_VERSIONS[s.name]}") for s in specs}
 
 
 METRICS: dict[str, MetricSpec] = _build()
