@@ -23,8 +23,9 @@ import torch
 from baselines.att2seq import Att2SeqConfig, Att2SeqModule
 from baselines.nete import NETEConfig, NETEModule
 from baselines.nrt import NRTConfig, NRTModule
+from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
-from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, Vocab
+from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig
 from explainbench.engine.trainer import make_optimizer
 
 VOCAB = Vocab(size=20_000, pad_id=0, bos_id=1, eos_id=2, unk_id=3)

@@ -26,8 +26,9 @@ import torch
 
 from baselines.peter.config import PeterConfig
 from baselines.peter.model import PeterModule
+from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
-from explainbench.engine.module import Batch, Vocab
+from explainbench.engine.module import Batch
 from explainbench.engine.seed import resolve_device, seed_everything
 
 

@@ -28,8 +28,9 @@ from pathlib import Path
 import torch
 
 from explainbench.api.registry import get_explainer
+from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
-from explainbench.engine.module import Batch, Vocab
+from explainbench.engine.module import Batch
 from explainbench.engine.seed import resolve_device, seed_everything
 from explainbench.models.mvae import MVAEConfig, MVAEModule
 from explainbench.runner.config import apply_overrides, load_recipe

@@ -13,15 +13,16 @@ Three kinds share the recipes/ folder (docs/reporting.md has the full format):
   config (probe.vae.PlainVAEConfig) and options, with scales; `explainbench probe noise --recipe`.
 
 Every scale a recipe names must exist in every model recipe it uses; `cpu-small` runs on this 2-core
-CPU and `paper` holds the paper's settings. Validation parses every planned command with the CLI's own
-parser, so a recipe cannot name an option that does not exist.
+CPU and `paper` holds the paper's settings. `explainbench recipes validate` parses every planned command
+with the CLI's own parser (explainbench.cli.recipes.check_command), so a recipe cannot name an option
+that does not exist.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -400,47 +401,17 @@ def plan(recipe: AnyRecipe, scale: str | None = None, root: Path | None = None) 
     return commands
 
 
-def check_command(command: str, where: str) -> None:
-    """Parse an explainbench command with the CLI's own parser (types, required options), without running it.
-
-    Typer ships its own copy of click, so groups and errors are recognised by behaviour
-    (list_commands / format_message), not by click's classes.
-    """
-    import typer.main
-
-    from explainbench.cli.main import app
-
-    args = shlex.split(command)
-    if not args or args[0] != "explainbench":
-        raise ConfigError(f"{where}: {command!r} is not an explainbench command")
-    cmd: Any = typer.main.get_command(app)
-    ctx = cmd.make_context("explainbench", ["--help"], resilient_parsing=True)
-    args = args[1:]
-    while hasattr(cmd, "list_commands"):
-        if not args:
-            raise ConfigError(f"{where}: {command!r} names no sub-command")
-        sub = cmd.get_command(ctx, args[0])
-        if sub is None:
-            known = list(cmd.list_commands(ctx))
-            raise ConfigError(f"{where}: {command!r}: no command {args[0]!r}.{_did_you_mean(args[0], known)}")
-        if hasattr(sub, "list_commands"):
-            ctx = sub.make_context(args[0], ["--help"], parent=ctx, resilient_parsing=True)
-        cmd, name, args = sub, args[0], args[1:]
-    try:
-        cmd.make_context(name, list(args), parent=ctx)
-    except Exception as exc:  # click's UsageError / BadParameter (typer's vendored click)
-        message = getattr(exc, "format_message", None)
-        if message is None:
-            raise
-        raise ConfigError(f"{where}: {command!r}: {message()}") from None
-
-
-def validate(path: Path, root: Path | None = None) -> list[str]:
+def validate(
+    path: Path, root: Path | None = None, check_command: Callable[[str, str], None] | None = None
+) -> list[str]:
     """Check a recipe completely; returns the scales checked. Raises ConfigError on the first problem.
 
     model: the explainer is registered and its config resolves at the top level and at every scale.
     experiment: every model has a registered explainer; at every scale, each model's recipe has the
-    model scale; every planned command parses. probe: the VAE config resolves at every scale.
+    model scale; every planned command is built. probe: the VAE config resolves at every scale.
+    check_command(command, where) parses each planned command and raises ConfigError when it does not
+    parse; the CLI passes explainbench.cli.recipes.check_command (its own parser: this module sits
+    below the CLI and does not import it). Without it, commands are built but not parsed.
     """
     from explainbench.api.registry import RegistryError, get_explainer
 
@@ -476,5 +447,6 @@ def validate(path: Path, root: Path | None = None) -> list[str]:
                         )
     for scale in [None, *scales]:
         for command in plan(recipe, scale, root):
-            check_command(command, f"{path}" + (f" (scale {scale})" if scale else ""))
+            if check_command is not None:
+                check_command(command, f"{path}" + (f" (scale {scale})" if scale else ""))
     return scales

@@ -12,7 +12,8 @@ from learning import assert_conforms, fit_on_tiny, stepwise_nll, toy_text
 from baselines.att2seq import Att2SeqExplainer
 from baselines.att2seq.config import Att2SeqConfig, tiny_config
 from baselines.att2seq.model import Att2SeqModule, rating_class
-from explainbench.engine.module import Batch, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch
 
 VOCAB = Vocab(size=12, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 

@@ -7,6 +7,7 @@ import math
 import datasets
 import pytest
 import torch
+from toy import toy_records, toy_tokenizer
 
 from explainbench.api.explainer import ExplainRequest, RequestError
 from explainbench.engine.batching import (
@@ -17,7 +18,6 @@ from explainbench.engine.batching import (
     format_text,
     train_loader,
 )
-from explainbench.engine.toy import toy_records, toy_tokenizer
 
 
 def test_format_text_matches_peter_layout() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from toy import toy_records, toy_tokenizer
 
 from baselines.peter.config import PeterConfig
 from baselines.peter.explainer import Peter
 from explainbench.api.explainer import ExplainContext, ExplainRequest
-from explainbench.engine.toy import toy_records, toy_tokenizer
 
 TIMING = {"train_s", "examples_per_s"}
 

@@ -11,8 +11,9 @@ import dataclasses
 import pytest
 import torch
 
+from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
-from explainbench.engine.module import Batch, Vocab
+from explainbench.engine.module import Batch
 from explainbench.models.mvae import (
     MVAEConfig,
     MVAEModule,

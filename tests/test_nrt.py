@@ -12,7 +12,8 @@ from learning import assert_conforms, fit_on_tiny, stepwise_nll, toy_text
 from baselines.nrt import NRTExplainer
 from baselines.nrt.config import NRTConfig, tiny_config
 from baselines.nrt.model import NRTModule, rating_one_hot
-from explainbench.engine.module import Batch, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch
 
 VOCAB = Vocab(size=12, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
 

@@ -16,8 +16,9 @@ from baselines.peter.config import PeterConfig
 from baselines.peter.explainer import Peter, PeterPlus
 from baselines.peter.model import PeterModule, peter_attention_mask
 from explainbench.api.explainer import ExplainContext, ExplainRequest, RequestError
+from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
-from explainbench.engine.module import Batch, Vocab
+from explainbench.engine.module import Batch
 
 VOCAB = Vocab(size=30, pad_id=2, bos_id=0, eos_id=1, unk_id=3)
 

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from explainbench.cli.main import app
+from explainbench.cli.recipes import check_command
 from explainbench.recipes import (
     ExperimentRecipe,
     ProbeRecipe,
@@ -34,7 +35,7 @@ def test_the_recipes_folder_is_found():
 
 @pytest.mark.parametrize("path", all_recipes(ROOT), ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_recipe_validates(path):
-    scales = validate(path, ROOT)
+    scales = validate(path, ROOT, check_command)
     assert {"cpu-small", "paper"} <= set(scales)  # every recipe runs here and at the paper's settings
 
 
@@ -122,7 +123,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_bad_recipes_are_refused_with_the_reason(tmp_path, text, message):
     path = write(tmp_path, "bad.yaml", text)
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("{", r"\{")):
-        validate(path, ROOT)
+        validate(path, ROOT, check_command)
 
 
 def test_recipes_commands(tmp_path):

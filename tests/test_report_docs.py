@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from explainbench.report.clidoc import render
+from explainbench.cli.docs import render
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
@@ -12,7 +12,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 def test_cli_reference_is_current():
     fresh = render()
     assert DOC.read_text(encoding="utf-8") == fresh, (
-        "docs/cli.md is stale: run `python -m explainbench.report.clidoc --write docs/cli.md`"
+        "docs/cli.md is stale: run `python -m explainbench.cli.docs --write docs/cli.md`"
     )
 
 

@@ -135,12 +135,16 @@ def test_set_seed_and_limit_make_a_different_run(home):
     [
         (["--model", "item-popluar", "--data", DATA], "'item-popluar'. Did you mean 'item-popular'"),
         (["--model", "item-popular", "--data", "no-such-data"], "no-such-data"),
-        (["--model", "item-popular", "--data", DATA, "--split", "0"], "--split: split 0 is not a positive"),
+        (["--model", "item-popular", "--data", DATA, "--split", "0"], "'--split': Input should be greater"),
+        (["--model", "item-popular", "--data", DATA, "--split", "1,2"], "'--split': Input should be a valid"),
         (["--model", "item-popular", "--data", DATA, "--split", "9"], "split 9 does not exist"),
         (["--model", "item-popular", "--data", DATA, "--split", "1", "--splits", "1,2"], "not both"),
         (["--model", "item-popular", "--data", DATA, "--set", "seed"], "--set 'seed': expected key=value"),
         (["--model", "item-popular", "--data", DATA, "--set", "sed=1"], "Did you mean 'seed'"),
-        (["--model", "item-popular", "--data", DATA, "--limit", "0"], "--limit 0: must be at least 1"),
+        (["--model", "item-popular", "--data", DATA, "--limit", "0"], "'--limit': Input should be greater"),
+        (["--model", "item-popular", "--data", DATA, "--seed", "x"], "'--seed': Input should be a valid int"),
+        (["--model", "item-popular", "--data", DATA, "--threads", "0"], "'--threads': Input should be"),
+        (["--model", "item-popular", "--data", DATA, "--limit", "ten"], "'--limit': Input should be a valid"),
         (["--data", DATA], "no model given"),
     ],
 )

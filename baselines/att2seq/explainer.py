@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from baselines.att2seq.config import Att2SeqConfig
 from baselines.att2seq.model import Att2SeqModule
-from explainbench.engine.module import NeuralConfig, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import NeuralConfig
 from explainbench.engine.neural import NeuralExplainer
 
 

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.att2seq.config import Att2SeqConfig
-from explainbench.engine.module import Batch, ExplainerModule, StepLoss, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
 @dataclass

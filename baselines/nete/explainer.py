@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 from baselines.nete.config import NETEConfig
 from baselines.nete.model import NETEModule
 from explainbench.api.explainer import ExplainContext
-from explainbench.engine.module import NeuralConfig, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import NeuralConfig
 from explainbench.engine.neural import NeuralExplainer
 from explainbench.engine.trainer import TrainResult
 

@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.nete.config import NETEConfig
-from explainbench.engine.module import Batch, ExplainerModule, StepLoss, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 STAGES = ("rating", "text")
 

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from baselines.nrt.config import NRTConfig
 from baselines.nrt.model import NRTModule
-from explainbench.engine.module import NeuralConfig, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import NeuralConfig
 from explainbench.engine.neural import NeuralExplainer
 
 

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.nrt.config import NRTConfig
-from explainbench.engine.module import Batch, ExplainerModule, StepLoss, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
 def rating_one_hot(rating: torch.Tensor, low: int, high: int, rule: str) -> torch.Tensor:

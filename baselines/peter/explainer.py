@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from baselines.peter.config import PeterConfig
 from baselines.peter.model import PeterModule
-from explainbench.engine.module import ExplainerModule, NeuralConfig, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import ExplainerModule, NeuralConfig
 from explainbench.engine.neural import NeuralExplainer
 
 

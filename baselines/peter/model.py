@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.peter.config import PeterConfig
-from explainbench.engine.module import Batch, ExplainerModule, StepLoss, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
 def peter_attention_mask(length: int, *, peter: bool = True) -> torch.Tensor:

@@ -94,7 +94,7 @@ MAX_REVIEWS = typer.Option(
     help="The paper's sparsity filter: keep records whose user or item has fewer than N reviews "
     "(15; 20 for Amazon).",
 )
-SPLIT_SEED = typer.Option(1, "--split-seed", help="Split k is cut with seed SPLIT_SEED + k - 1.")
+SPLIT_SEED = typer.Option(1, "--split-seed", min=0, help="Split k is cut with seed SPLIT_SEED + k - 1.")
 VOCAB_FROM = typer.Option(
     VocabFrom.train,
     "--vocab-from",
@@ -133,7 +133,7 @@ def prepare_cmd(
     domain: Domain = typer.Option(
         Domain.restaurant, "--domain", help="Synthetic world: restaurant, movie or hotel."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic world (same seed, same data)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the synthetic world (same seed, same data)."),
     as_name: str | None = typer.Option(
         None, "--name", help="Store under this name (default: NAME, plus -DOMAIN when not restaurant)."
     ),

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from explainbench.cli.data import Format, render_table1
+from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.cli.run import cli_errors, describe, wide_console
 from explainbench.data import dataset_stats
 from explainbench.runner.compare import render_rich
@@ -20,8 +21,8 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option(None, "--device", help="cpu, cuda, ... (default: cuda if present)."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
         threads: int = typer.Option(DEMO_THREADS, "--threads", min=1, help="torch CPU threads."),
-        n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples for the CIs."),
-        meteor: bool = typer.Option(True, "--meteor/--no-meteor", help="Compute METEOR (NLTK, WordNet)."),
+        n_boot: int = N_BOOT,
+        meteor: bool = METEOR,
     ) -> None:
         """Prepare DATA, print its Table 1, run the reference explainers and PETER (CPU-sized) on split 1,
         and print the comparison (Table 2).

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from explainbench.cli.errors import fail
+from explainbench.cli.options import METEOR, N_BOOT
 
 console = Console()
 
@@ -23,9 +24,9 @@ def evaluate(
     data: str = typer.Option(..., "--data", help="Dataset name (as in `explainbench data list`)."),
     split: int = typer.Option(1, "--split", help="Split number (1-5)."),
     model: str = typer.Option("external", "--model", help="Name recorded in results.json."),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CIs."),
+    n_boot: int = N_BOOT,
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
-    meteor: bool = typer.Option(True, "--meteor/--no-meteor", help="Compute NLTK METEOR (needs WordNet)."),
+    meteor: bool = METEOR,
     allow_partial: bool = typer.Option(
         False,
         "--allow-partial",

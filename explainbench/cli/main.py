@@ -4,13 +4,52 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from explainbench import __version__
+from explainbench.cli.errors import fail
+
+# Typer ships its own copy of click in recent versions: find its ClickException by name.
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: usage errors (bad value, unknown option, missing argument) print one red line
+    and exit 2, as every other bad input does (cli/errors.py), instead of Typer's usage box."""
+
+    def invoke(self, ctx: Any) -> None:
+        super().invoke(ctx)  # commands print; a return value is never an exit status
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except _CLICK_ERROR as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help text (rich already printed it)
+                text = exc.format_message()
+                if text.strip():
+                    typer.echo(text, err=True)
+                sys.exit(exc.exit_code)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            try:
+                fail(" ".join(exc.format_message().split()) + hint)
+            except typer.Exit as done:
+                sys.exit(done.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code or 0)
+
 
 app = typer.Typer(
+    cls=OneLineErrors,
     name="explainbench",
     help="Benchmark models that explain recommendations in natural language.\n\n"
     "Example: explainbench run --model peter --data synthetic",

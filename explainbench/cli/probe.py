@@ -30,7 +30,9 @@ def noise(
     recipe: Path = typer.Option(None, "--recipe", help="Probe recipe, e.g. recipes/fig4-noise.yaml."),
     scale: str = typer.Option(None, "--scale", help="A scale of the recipe, e.g. cpu-small."),
     set_items: list[str] = typer.Option([], "--set", help="VAE config override key=value (repeatable)."),
-    fraction: float = typer.Option(None, "--fraction", help="Share of training examples duplicated (0.5)."),
+    fraction: float = typer.Option(
+        None, "--fraction", min=0.0, max=1.0, help="Share of training examples duplicated (0.5)."
+    ),
     bins: int = typer.Option(None, "--bins", min=1, help="Bins of users sorted by training count (80)."),
     device: str = typer.Option(None, "--device", help="cpu, cuda (default: cuda if present)."),
     output: Path = typer.Option(
@@ -91,7 +93,7 @@ def identity(
     records: str = typer.Option(
         "validation", "--records", help="Which records of the run's split: validation or test."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the shuffles."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the shuffles."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1."),
     output: Path = typer.Option(None, "--output", "-o", help="Also write the result as JSON here."),
 ) -> None:

@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from explainbench.api.registry import did_you_mean
 from explainbench.cli.run import cli_errors
+from explainbench.runner.config import ConfigError
 
 recipes_app = typer.Typer(
     help="Recipes: one YAML per experiment of the paper and per model default.", no_args_is_help=True
 )
 console = Console(soft_wrap=True)
 ROOT_HELP = "Recipes folder (default: $EXPLAINBENCH_RECIPES or the checkout's recipes/)."
+
+
+def check_command(command: str, where: str) -> None:
+    """Parse an explainbench command with the CLI's own parser (types, required options), without running it.
+
+    Raises ConfigError naming `where` when it does not parse. Typer ships its own copy of click, so
+    groups and errors are recognised by behaviour (list_commands / format_message), not by click's classes.
+    """
+    import typer.main
+
+    from explainbench.cli.main import app
+
+    args = shlex.split(command)
+    if not args or args[0] != "explainbench":
+        raise ConfigError(f"{where}: {command!r} is not an explainbench command")
+    cmd: Any = typer.main.get_command(app)
+    ctx = cmd.make_context("explainbench", ["--help"], resilient_parsing=True)
+    args = args[1:]
+    while hasattr(cmd, "list_commands"):
+        if not args:
+            raise ConfigError(f"{where}: {command!r} names no sub-command")
+        sub = cmd.get_command(ctx, args[0])
+        if sub is None:
+            known = list(cmd.list_commands(ctx))
+            raise ConfigError(
+                f"{where}: {command!r}: no command {args[0]!r}.{did_you_mean(args[0], known)}"
+            )
+        if hasattr(sub, "list_commands"):
+            ctx = sub.make_context(args[0], ["--help"], parent=ctx, resilient_parsing=True)
+        cmd, name, args = sub, args[0], args[1:]
+    try:
+        cmd.make_context(name, list(args), parent=ctx)
+    except Exception as exc:  # click's UsageError / BadParameter (typer's vendored click)
+        message = getattr(exc, "format_message", None)
+        if message is None:
+            raise
+        raise ConfigError(f"{where}: {command!r}: {message()}") from None
 
 
 @recipes_app.command("list")
@@ -86,7 +127,6 @@ def validate_cmd(
     Example: explainbench recipes validate
     """
     from explainbench.recipes import all_recipes, recipes_root, validate
-    from explainbench.runner.config import ConfigError
 
     folder = root or recipes_root()
     files = list(paths or all_recipes(folder))
@@ -96,7 +136,7 @@ def validate_cmd(
     bad = 0
     for path in files:
         try:
-            scales = validate(path, folder)
+            scales = validate(path, folder, check_command)
             console.print(f"[green]ok[/green]  {escape(str(path))}  (scales: {', '.join(scales) or 'none'})")
         except (ConfigError, ValueError, FileNotFoundError) as exc:
             bad += 1

@@ -14,6 +14,7 @@ from rich.markup import escape
 from explainbench.api.explainer import RequestError
 from explainbench.api.registry import RegistryError, get_explainer
 from explainbench.cli.errors import fail
+from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.runner.config import ConfigError, load_recipe, parse_splits, resolve_config
 from explainbench.runner.run import RunError, RunOutcome, RunSpec, run_experiment
 
@@ -56,18 +57,6 @@ def cli_errors() -> Iterator[None]:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
-def parse_int(value: str | None, option: str, *, minimum: int = 0) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"{option} {value!r}: expected a whole number") from None
-    if number < minimum:
-        raise ConfigError(f"{option} {number}: must be at least {minimum}")
-    return number
-
-
 def describe(outcome: RunOutcome, say: Callable[[str], None]) -> None:
     """A finished run's headline metrics and where its files are."""
     results = outcome.results
@@ -90,20 +79,18 @@ def describe(outcome: RunOutcome, say: Callable[[str], None]) -> None:
 
 MODEL = typer.Option(None, "--model", "-m", metavar="NAME", help="Explainer name (see `explainbench list`).")
 DATA = typer.Option(None, "--data", "-d", metavar="NAME", help="Dataset name, e.g. synthetic.")
-SPLIT = typer.Option(None, "--split", metavar="K", help="One split number (default 1, or the recipe's).")
+SPLIT = typer.Option(None, "--split", min=1, metavar="K", help="One split (default 1, or the recipe's).")
 SPLITS = typer.Option(None, "--splits", metavar="1,2,3", help="Several splits, e.g. 1,2,3.")
-SEED = typer.Option(None, "--seed", metavar="S", help="Model seed (config key seed).")
+SEED = typer.Option(None, "--seed", min=0, metavar="S", help="Model seed (config key seed).")
 RECIPE = typer.Option(None, "--recipe", metavar="FILE.yaml", help="Recipe YAML (model, data, splits, config)")
 SCALE = typer.Option(None, "--scale", metavar="NAME", help="A scale the recipe defines, e.g. cpu-small.")
 SET = typer.Option([], "--set", metavar="KEY=VALUE", help="Config override (repeatable, beats the recipe).")
 COLD = typer.Option("skip", "--cold", metavar="skip|serve",
                     help="Test records whose user or item has no training record: leave out, or serve.")
-LIMIT = typer.Option(None, "--limit", metavar="N", help="Score only the first N test records.")
+LIMIT = typer.Option(None, "--limit", min=1, metavar="N", help="Score only the first N test records.")
 DEVICE = typer.Option(None, "--device", metavar="D", help="cpu, cuda, cuda:1 (default: cuda if present).")
-THREADS = typer.Option(None, "--threads", metavar="N", help="torch CPU threads (default: torch's choice).")
+THREADS = typer.Option(None, "--threads", min=1, metavar="N", help="torch CPU threads (default: torch's).")
 RESUME = typer.Option(False, "--resume", help="Continue an interrupted training from its checkpoint.")
-N_BOOT = typer.Option("1000", "--n-boot", metavar="N", help="Bootstrap resamples for the 95% CIs.")
-METEOR = typer.Option(True, "--meteor/--no-meteor", help="Compute METEOR (NLTK, WordNet).")
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show progress bars.")
 
 
@@ -112,18 +99,18 @@ def register(app: typer.Typer) -> None:
     def run(
         model: str = MODEL,
         data: str = DATA,
-        split: str = SPLIT,
-        splits: str = SPLITS,
-        seed: str = SEED,
+        split: int | None = SPLIT,
+        splits: str | None = SPLITS,
+        seed: int | None = SEED,
         recipe: Path = RECIPE,
         scale: str = SCALE,
         set_items: list[str] = SET,
-        limit: str = LIMIT,
+        limit: int | None = LIMIT,
         cold: str = COLD,
         device: str = DEVICE,
-        threads: str = THREADS,
+        threads: int | None = THREADS,
         resume: bool = RESUME,
-        n_boot: str = N_BOOT,
+        n_boot: int = N_BOOT,
         meteor: bool = METEOR,
         progress: bool = PROGRESS,
     ) -> None:
@@ -142,9 +129,7 @@ def register(app: typer.Typer) -> None:
             if split is not None and splits is not None:
                 raise ConfigError("give --split or --splits, not both")
             if split is not None:
-                split_list = parse_splits(split, "--split")
-                if len(split_list) != 1:
-                    raise ConfigError(f"--split {split!r}: one split; use --splits for several")
+                split_list = [split]
             elif splits is not None:
                 split_list = parse_splits(splits, "--splits")
             else:
@@ -154,25 +139,22 @@ def register(app: typer.Typer) -> None:
                 cls.config_class,
                 recipe=plan,
                 scale=scale,
-                seed=parse_int(seed, "--seed"),
+                seed=seed,
                 set_items=set_items,
             )
-            n_limit = parse_int(limit, "--limit", minimum=1)
-            boots = parse_int(n_boot, "--n-boot", minimum=1)
-            n_threads = parse_int(threads, "--threads", minimum=1)
             for k in split_list:
                 spec = RunSpec(
                     model=model_name,
                     data=data_name,
                     config=config,
                     split=k,
-                    limit=n_limit,
+                    limit=limit,
                     cold=cold,
                     device=device,
-                    threads=n_threads,
+                    threads=threads,
                     scale=scale,
                     resume=resume,
-                    n_boot=int(boots or 1000),
+                    n_boot=n_boot,
                     meteor=meteor,
                     progress=progress,
                 )

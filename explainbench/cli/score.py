@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from explainbench.cli.errors import fail
+from explainbench.cli.options import METEOR, N_BOOT
 
 console = Console()
 
@@ -33,9 +34,9 @@ def score(
         help="The dataset's features, one a line (FCR denominator); default: --features' values.",
     ),
     fmt: Format = typer.Option(Format.rich, "--format", help="rich table or a flat JSON object."),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CIs (0: none)."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
-    meteor: bool = typer.Option(True, "--meteor/--no-meteor", help="Compute NLTK METEOR (needs WordNet)."),
+    n_boot: int = N_BOOT,
+    seed: int = typer.Option(0, "--seed", min=0, help="Bootstrap seed."),
+    meteor: bool = METEOR,
 ) -> None:
     """Score HYPS against REFS with both metric families; print each value with its signature.
 

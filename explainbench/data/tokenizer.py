@@ -16,7 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -25,9 +24,7 @@ from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
 
 from explainbench.api.results import atomic_write_text
 from explainbench.data.errors import DataError
-
-if TYPE_CHECKING:  # pragma: no cover - engine.module imports torch; keep the data layer light
-    from explainbench.engine.module import Vocab
+from explainbench.data.vocab import Vocab
 
 SPECIALS: tuple[str, ...] = ("<bos>", "<eos>", "<pad>", "<unk>")  # ids 0..3, PETER's order
 WORD_PATTERN = r"[^\W_]+(?:['’\-][^\W_]+)*|\S"
@@ -149,8 +146,6 @@ class ExplanationTokenizer:
 
     @property
     def vocab(self) -> Vocab:
-        from explainbench.engine.module import Vocab
-
         return Vocab(self.vocab_size, self.pad_id, self.bos_id, self.eos_id, self.unk_id)
 
     def words(self, text: str) -> list[str]:

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from explainbench.api.explainer import ExplainerConfig
+from explainbench.data.vocab import Vocab as Vocab  # re-export: plugins written against engine.module
 
 
 @dataclass
@@ -46,17 +47,6 @@ class StepLoss:
 
     total: torch.Tensor
     parts: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-@dataclass
-class Vocab:
-    """What a model needs to know about the shared tokenizer."""
-
-    size: int
-    pad_id: int
-    bos_id: int
-    eos_id: int
-    unk_id: int
 
 
 class ExplainerModule(nn.Module):

@@ -25,6 +25,7 @@ from explainbench.api.explainer import (
     Explanation,
 )
 from explainbench.api.results import atomic_write_text
+from explainbench.data.vocab import Vocab
 from explainbench.engine.batching import (
     BatchLoader,
     EncodedRecords,
@@ -36,7 +37,7 @@ from explainbench.engine.batching import (
 )
 from explainbench.engine.checkpoint import CheckpointError, atomic_torch_save
 from explainbench.engine.decoding import greedy_decode
-from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, Vocab
+from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig
 from explainbench.engine.precision import autocast, resolve_precision
 from explainbench.engine.seed import resolve_device, seed_everything
 from explainbench.engine.trainer import Trainer, TrainResult

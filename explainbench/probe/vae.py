@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss
 
 
 @dataclass

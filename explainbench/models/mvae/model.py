@@ -16,7 +16,8 @@ from typing import ClassVar
 import torch
 from torch.nn.functional import cross_entropy, mse_loss
 
-from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss, Vocab
+from explainbench.data.vocab import Vocab
+from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss
 from explainbench.engine.neural import NeuralExplainer
 from explainbench.models.mvae.config import (
     MVAEConfig,

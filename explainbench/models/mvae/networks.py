@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2Model
 
-from explainbench.engine.module import Vocab
+from explainbench.data.vocab import Vocab
 from explainbench.models.mvae.blocks import Block, ScaleBlock
 from explainbench.models.mvae.config import MVAEConfig
 from explainbench.models.mvae.tkl import DiagonalGaussian

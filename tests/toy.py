@@ -1,4 +1,4 @@
-"""A hand-built, deterministic toy corpus in the canonical schema, for engine tests and examples.
+"""A hand-built, deterministic toy corpus in the canonical schema, for the engine tests (tests/toy.py).
 
 Each (user, item) pair has one feature ((u + i) mod 5) and one polarity; the explanation is
 "the <feature> is <adjective>" (+ "and i love it" when positive), so a model that learns the pair's

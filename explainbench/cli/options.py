@@ -1,0 +1,10 @@
+"""Options that several commands share, defined once so that their type, default and help agree."""
+
+from __future__ import annotations
+
+import typer
+
+N_BOOT = typer.Option(
+    1000, "--n-boot", min=0, metavar="N", help="Bootstrap resamples for the 95% CIs (0: no intervals)."
+)
+METEOR = typer.Option(True, "--meteor/--no-meteor", help="Compute METEOR (NLTK, needs WordNet).")
