@@ -39,6 +39,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from explainbench.api.faults import fault_point
 from explainbench.api.results import atomic_write_text
 from explainbench.engine.checkpoint import (
     CheckpointError,
@@ -351,6 +352,7 @@ class Trainer:
                         torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
                     optimizer.step()
                     step += 1
+                    fault_point("step", at=step)  # EXPLAINBENCH_FAULT hook (api/faults.py)
                     total = _as_float(out.total)
                     if not math.isfinite(total):
                         raise TrainingError(
