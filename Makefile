@@ -7,7 +7,7 @@ export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 export NLTK_DATA ?= $(CURDIR)/$(VENV)/nltk_data
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean reliability
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# Fault injection (kill -9, disk full, concurrent runs): a few minutes; also part of `make test`.
+reliability: setup
+	$(PY) -m pytest -q tests/reliability
 
 lint: setup
 	$(VENV)/bin/ruff check .

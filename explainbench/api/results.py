@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from explainbench.api import schemas
+from explainbench.api.faults import fault_point, point_for
 
 SCHEMA_VERSION = 2
 SAMPLES_FILE = "samples.jsonl"
@@ -75,6 +76,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fault_point(point_for(path), path=path)  # EXPLAINBENCH_FAULT hook (api/faults.py)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

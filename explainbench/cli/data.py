@@ -176,6 +176,9 @@ def prepare_cmd(
             )
     except DataError as exc:
         fail(str(exc))
+    except OSError as exc:  # a failed write (disk full): the dataset is built in a temporary folder
+        fail(f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}; nothing was changed "
+             "(the dataset is built in a temporary folder): free space and re-run")
 
 
 @data_app.command("import")

@@ -55,6 +55,11 @@ def cli_errors() -> Iterator[None]:
         if os.environ.get("EXPLAINBENCH_DEBUG"):
             raise
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except OSError as exc:  # a failed write (disk full, read-only home): every write is atomic
+        if os.environ.get("EXPLAINBENCH_DEBUG"):
+            raise
+        fail(f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}; files written before are "
+             "intact (every write goes through a temporary file): free space and re-run")
 
 
 def describe(outcome: RunOutcome, say: Callable[[str], None]) -> None:

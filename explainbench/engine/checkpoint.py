@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from explainbench.api.faults import fault_point
+
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used (unreadable, or written by a different configuration)."""
@@ -67,6 +69,7 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             torch.save(obj, fh)
+            fault_point("checkpoint" if path.parent.name == "checkpoint" else "write", path=path)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -40,6 +40,7 @@ from rich.progress import (
 )
 
 from explainbench.api import schemas
+from explainbench.api.faults import fault_point
 from explainbench.api.results import atomic_write_text
 from explainbench.engine.checkpoint import (
     CheckpointError,
@@ -396,6 +397,7 @@ class Trainer:
                         torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
                     optimizer.step()
                     step += 1
+                    fault_point("step", at=step)  # EXPLAINBENCH_FAULT hook (api/faults.py)
                     pending += 1
                     sums.add(out.total, out.parts, len(batch))
                     if step % read_every == 0:

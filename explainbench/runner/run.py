@@ -32,6 +32,7 @@ from explainbench.api.explainer import (
     ExplainRequest,
     RequestError,
 )
+from explainbench.api.faults import fault_point
 from explainbench.api.provenance import module_folder
 from explainbench.api.registry import explainer_package, get_explainer
 from explainbench.api.results import (
@@ -295,6 +296,7 @@ def _train_stage(
     try:
         explainer.save(tmp)
         atomic_write_json(tmp / "train.json", meta)
+        fault_point("model", path=model_dir)  # EXPLAINBENCH_FAULT hook (api/faults.py)
         os.replace(tmp, model_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -441,6 +443,7 @@ def _run_locked(
 
     skipped: list[str] = []
     run_id = ident.run_id
+    store.remove_temporaries(rdir)  # a killed run's half-written files (we hold the lock)
     _write_config(rdir, spec, run_id, manifest)
     dd = load_split(spec.data, spec.split, home=home)
     tokenizer = load_tokenizer(spec.data, spec.split, home=home)

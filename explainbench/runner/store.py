@@ -298,3 +298,23 @@ def migrate_tree(root: Path) -> tuple[int, list[Path]]:
     for folder in folders:
         changed += migrate_run_folder(folder)
     return len(folders), changed
+def remove_temporaries(rdir: Path) -> list[Path]:
+    """Delete what a killed process left half-written in a run folder: atomic writers' `.NAME.*.tmp`
+    files (in the folder, checkpoint/ and model/) and `.model.*` folders never renamed into place.
+
+    Call it holding the run's lock (no live writer then); returns what it removed.
+    """
+    import shutil
+
+    removed: list[Path] = []
+    for folder in (rdir, rdir / "checkpoint", rdir / MODEL_DIR):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+            elif folder == rdir and path.name.startswith(".model.") and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
