@@ -89,8 +89,22 @@ def test_against_gives_improvement_over_the_best_other_and_split_wise_significan
         sa, sb = (read_samples(d / "samples.jsonl") for d in run_dirs)
         p[str(split)] = paired_test(sa, sb, method="bootstrap", n=1000, seed=0, meteor=False)[metric]
     assert table["p_values"][metric] == pytest.approx(p)
-    assert table["significant"][metric] == (max(p.values()) < 0.05)
+    # Holm-Bonferroni (the default) across the columns tested on each split, by hand from the raw p-values
+    raw = table["p_values"]
+    for split in ("1", "2"):
+        tested = sorted((ps[split], m) for m, ps in raw.items() if split in ps)
+        running = 0.0
+        for rank, (value, m) in enumerate(tested):
+            running = max(running, min(1.0, (len(tested) - rank) * value))
+            assert table["p_adjusted"][m][split] == pytest.approx(running)
+    for m, adjusted in table["p_adjusted"].items():
+        assert table["significant"][m] == (bool(adjusted) and max(adjusted.values()) < 0.05)
     assert any("every split" in note for note in table["footnotes"])
+    assert any(note.startswith("Significance: Holm-Bonferroni") for note in table["footnotes"])
+    uncorrected = json.loads(invoke(home, "--format", "json", "--against", "item-popular",
+                                    "--correction", "none").stdout)
+    assert uncorrected["significant"][metric] == (max(p.values()) < 0.05)
+    assert uncorrected["p_adjusted"] == uncorrected["p_values"]
 
 
 def test_markdown_and_latex_mark_the_best(home):
@@ -99,7 +113,7 @@ def test_markdown_and_latex_mark_the_best(home):
     lines = md.stdout.splitlines()
     header = next(line for line in lines if line.startswith("| Model"))
     assert "BLEU-1" in header and "RL-F" in header
-    assert any(line.startswith("| Improvement (%)") for line in lines)
+    assert any(line.startswith("| *Improvement (%)*") for line in lines)
     bleu = {m: results_of(home, m, 1)["metrics"]["bleu1"]["value"] for m in MODELS}
     winner = max(bleu, key=bleu.get)
     row = next(line for line in lines if line.startswith(f"| {winner} "))

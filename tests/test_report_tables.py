@@ -190,7 +190,13 @@ def test_table2_numbers_equal_the_results_files(home):
                     assert imp.value == pytest.approx(expected, rel=1e-9, abs=1e-9)
                     assert imp.text.rstrip("*") == f"{expected:+.2f}"
                     assert imp.text.endswith("*") == imp.extra["significant"]
-                    assert imp.extra["significant"] == (max(imp.extra["p_values"].values()) < 0.05)
+                    # Holm-corrected (the default): adjusted p >= raw p, and the mark follows the adjusted
+                    adjusted, raw = imp.extra["p_adjusted"], imp.extra["p_values"]
+                    assert imp.extra["correction"] == "holm" and adjusted.keys() == raw.keys()
+                    assert all(adjusted[k] >= raw[k] for k in raw)
+                    assert imp.extra["significant"] == (max(adjusted.values()) < 0.05)
+    assert any(n.startswith("Significance: Holm-Bonferroni") for n in tables[0].notes)
+    assert any(n.startswith(f"{DATA}: scale unknown; test records n = ") for n in tables[0].notes)
 
 
 def test_table2_leaves_ablation_variants_to_table3(home):

@@ -10,7 +10,8 @@ from explainbench.cli.data import Format, render_table1
 from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.cli.run import cli_errors, describe, wide_console
 from explainbench.data import dataset_stats
-from explainbench.runner.compare import render_rich
+from explainbench.report.table2 import compare_view
+from explainbench.report.tables import render_rich
 from explainbench.runner.demo import DEMO_DATA, DEMO_THREADS, run_demo
 
 
@@ -45,5 +46,5 @@ def register(app: typer.Typer) -> None:
             describe(outcome, err.print)
         with cli_errors():
             console.print(render_table1([dataset_stats(data)], Format.rich))
-        console.print(render_rich(result.table))
+        console.print(render_rich(compare_view(result.table)))
         console.print(f"demo finished in {result.seconds / 60:.1f} min")

@@ -23,18 +23,28 @@ def render(
         False, "--check", help="Only check that README.md is current (exit 1 if not)."
     ),
     against: str = typer.Option("auto", "--against", help="Model of the Improvement row; auto = mvae; none."),
+    allow_mixed: bool = typer.Option(
+        False, "--allow-mixed", help="Allow a table to combine test sets or scales (stated under it)."
+    ),
+    correction: str = typer.Option(
+        "none", "--correction", help="Correction of the significance marks: none (as committed) | holm."
+    ),
 ) -> None:
     """Regenerate leaderboard/README.md (Tables 1-3 per dataset and the list of runs) from the results.
 
     Example: explainbench leaderboard render && git diff leaderboard/README.md
     """
+    from explainbench.cli.report import correction as check_correction
     from explainbench.report.leaderboard import default_root, stale_lines, write_readme
+    from explainbench.runner.select import Rules
 
     chosen = None if against.lower() == "none" else against
     with cli_errors():
         folder = root or default_root()
+        picked = Rules(allow_mixed=allow_mixed)
+        fix = check_correction(correction)
         if check:
-            diff = stale_lines(folder, against=chosen)
+            diff = stale_lines(folder, against=chosen, rules=picked, correction=fix)
             if diff:
                 typer.echo("\n".join(diff[:60]))
                 typer.echo(
@@ -43,7 +53,7 @@ def render(
                 raise typer.Exit(1)
             typer.echo(f"{folder / 'README.md'} is current")
             return
-        path = write_readme(folder, against=chosen)
+        path = write_readme(folder, against=chosen, rules=picked, correction=fix)
     typer.echo(str(path))
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from explainbench.cli.report import LEADERBOARD_HELP, names, say_paths, source
+from explainbench.cli.report import (
+    LEADERBOARD_HELP,
+    MIXED_HELP,
+    RUN_HELP,
+    SCALE_HELP,
+    names,
+    rules,
+    say_paths,
+    source,
+)
 from explainbench.cli.run import cli_errors
 from explainbench.report.tables import ReportError
 
@@ -30,6 +39,9 @@ def buckets(
         None, "--output", "-o", help="Output path without extension (default figures/fig5-buckets-DATA)."
     ),
     leaderboard: Path = typer.Option(None, "--leaderboard", help=LEADERBOARD_HELP),
+    run: list[str] = typer.Option(None, "--run", metavar="RUN_ID", help=RUN_HELP),
+    scale: str = typer.Option(None, "--scale", metavar="NAME", help=SCALE_HELP),
+    allow_mixed: bool = typer.Option(False, "--allow-mixed", help=MIXED_HELP),
 ) -> None:
     """Figure 5: each metric against the number of training samples of the user, per model.
 
@@ -50,6 +62,7 @@ def buckets(
             by=by,
             min_n=min_n,
             max_count=max_count,
+            rules=rules(run, scale, allow_mixed),
         )
     say_paths(result.paths)
 
@@ -57,8 +70,8 @@ def buckets(
 @plot_app.command("losses")
 def losses(
     runs: list[Path] = typer.Argument(None, help="Run folders (or their train_log.jsonl)."),
-    data: str = typer.Option(None, "--data", "-d", help="With --models: use these models' latest runs."),
-    models: str = typer.Option(None, "--models", help="Models whose latest run on --data to plot."),
+    data: str = typer.Option(None, "--data", "-d", help="With --models: these models' runs."),
+    models: str = typer.Option(None, "--models", help="Models whose run on --data to plot."),
     split: int = typer.Option(1, "--split", min=1, help="Split of the runs found with --data/--models."),
     stage: str = typer.Option(
         None, "--stage", help="Training stage in the log (default: train, else the last)."
@@ -68,6 +81,9 @@ def losses(
         None, "--output", "-o", help="Output path without extension (default figures/fig6-losses)."
     ),
     leaderboard: Path = typer.Option(None, "--leaderboard", help=LEADERBOARD_HELP),
+    run: list[str] = typer.Option(None, "--run", metavar="RUN_ID", help=RUN_HELP),
+    scale: str = typer.Option(None, "--scale", metavar="NAME", help=SCALE_HELP),
+    allow_mixed: bool = typer.Option(False, "--allow-mixed", help=MIXED_HELP),
 ) -> None:
     """Figure 6: (a) training and (b) validation loss of several runs, from train_log.jsonl.
 
@@ -82,7 +98,11 @@ def losses(
             if not (models and data):
                 raise ReportError("--data and --models go together")
             paths += latest_train_logs(
-                source(leaderboard), data, names(models, "--models") or [], split=split
+                source(leaderboard),
+                data,
+                names(models, "--models") or [],
+                split=split,
+                rules=rules(run, scale, allow_mixed),
             )
         if not paths:
             raise ReportError("give run folders, or --data NAME --models a,b")

@@ -13,8 +13,28 @@ from explainbench.report.tables import ReportError, check_format, print_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     from explainbench.report.sources import RunSource
+    from explainbench.runner.select import Rules
 
 LEADERBOARD_HELP = "Read the runs from this leaderboard folder instead of $EXPLAINBENCH_HOME/runs."
+RUN_HELP = "Use this run (id) for its model and split; repeat for several (overrides the selection rules)."
+SCALE_HELP = "Only runs made at this recipe scale, e.g. cpu-small (default: the scale most runs share)."
+MIXED_HELP = "Allow one table to combine different test sets or scales (stated under the table)."
+CORRECTION_HELP = "Correction of the significance marks across a family's columns: holm | none."
+
+
+def rules(run: list[str] | None, scale: str | None, allow_mixed: bool) -> Rules:
+    """The run-selection overrides of the --run/--scale/--allow-mixed options."""
+    from explainbench.runner.select import rules_from
+
+    return rules_from(run, scale, allow_mixed)
+
+
+def correction(value: str) -> str:
+    from explainbench.runner.compare import CORRECTIONS
+
+    if value not in CORRECTIONS:
+        raise ReportError(f"--correction {value!r}: use one of {', '.join(CORRECTIONS)}")
+    return value
 
 
 def names(value: str | None, option: str) -> list[str] | None:
@@ -80,6 +100,10 @@ def register(app: typer.Typer) -> None:
         ),
         fmt: str = typer.Option("rich", "--format", help="rich | markdown | latex | html | json."),
         leaderboard: Path = typer.Option(None, "--leaderboard", help=LEADERBOARD_HELP),
+        run: list[str] = typer.Option(None, "--run", metavar="RUN_ID", help=RUN_HELP),
+        scale: str = typer.Option(None, "--scale", metavar="NAME", help=SCALE_HELP),
+        allow_mixed: bool = typer.Option(False, "--allow-mixed", help=MIXED_HELP),
+        correction_: str = typer.Option("holm", "--correction", help=CORRECTION_HELP),
     ) -> None:
         """Tables 1-3 of the paper across datasets (Table 4: `explainbench examples`).
 
@@ -100,6 +124,7 @@ def register(app: typer.Typer) -> None:
             datasets = names(data, "--data") or []
             src = source(leaderboard)
             chosen = None if against.lower() == "none" else against
+            picked = rules(run, scale, allow_mixed)
             built = []
             if 1 in wanted:
                 stats_table, missing = table1_from_source(src, datasets)
@@ -123,13 +148,19 @@ def register(app: typer.Typer) -> None:
                         splits=numbers(splits, "--splits"),
                         against=base,
                         families=tuple(names(family, "--family") or ()),
+                        rules=picked,
+                        correction=correction(correction_),
                     ),
                 )
             if 3 in wanted:
                 base = "mvae" if chosen in ("auto", None) else chosen
                 for d in datasets:
                     if any(m.startswith(f"{base}-") for m in src.models(d)):
-                        built.append(ablation_table(src, d, base=base, splits=numbers(splits, "--splits")))
+                        built.append(
+                            ablation_table(
+                                src, d, base=base, splits=numbers(splits, "--splits"), rules=picked
+                            )
+                        )
             if not built:
                 raise ReportError("nothing to print: no requested table has data")
         print_tables(built, fmt)
@@ -147,6 +178,9 @@ def register(app: typer.Typer) -> None:
         split: int = typer.Option(1, "--split", min=1, help="Which split's runs to read."),
         fmt: str = typer.Option("rich", "--format", help="rich | markdown | latex | html | json."),
         leaderboard: Path = typer.Option(None, "--leaderboard", help=LEADERBOARD_HELP),
+        run: list[str] = typer.Option(None, "--run", metavar="RUN_ID", help=RUN_HELP),
+        scale: str = typer.Option(None, "--scale", metavar="NAME", help=SCALE_HELP),
+        allow_mixed: bool = typer.Option(False, "--allow-mixed", help=MIXED_HELP),
     ) -> None:
         """Table 4: the reference and each model's explanation, feature words highlighted.
 
@@ -164,6 +198,7 @@ def register(app: typer.Typer) -> None:
                 split=split,
                 n=n,
                 ids=numbers(ids, "--ids"),
+                rules=rules(run, scale, allow_mixed),
             )
         print_tables([table], fmt)
 
@@ -179,6 +214,10 @@ def register(app: typer.Typer) -> None:
         metric: str = typer.Option("bleu1,rougeL_f", "--metric", help="Metrics of Figure 5."),
         n_examples: int = typer.Option(5, "--examples", min=1, help="Examples in Table 4."),
         leaderboard: Path = typer.Option(None, "--leaderboard", help=LEADERBOARD_HELP),
+        run: list[str] = typer.Option(None, "--run", metavar="RUN_ID", help=RUN_HELP),
+        scale: str = typer.Option(None, "--scale", metavar="NAME", help=SCALE_HELP),
+        allow_mixed: bool = typer.Option(False, "--allow-mixed", help=MIXED_HELP),
+        correction_: str = typer.Option("holm", "--correction", help=CORRECTION_HELP),
     ) -> None:
         """Write one self-contained HTML page: Tables 1-4 and Figures 5-6 (figures embedded as SVG).
 
@@ -194,6 +233,8 @@ def register(app: typer.Typer) -> None:
                 split=split,
                 bucket_metrics=tuple(names(metric, "--metric") or ()),
                 n_examples=n_examples,
+                rules=rules(run, scale, allow_mixed),
+                correction=correction(correction_),
             )
             path = write_report(source(leaderboard), options, output)
         typer.echo(str(path))

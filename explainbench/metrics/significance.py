@@ -132,3 +132,21 @@ def _randomisation_deltas(
             out[k].append(va[k] - vb[k])
         done += c
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def holm_adjust(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (Holm 1979), in the order given.
+
+    Sorted ascending p_(1) <= ... <= p_(m): adjusted p_(i) = max_{j <= i} min(1, (m - j + 1) p_(j)).
+    Rejecting where the adjusted p < alpha controls the family-wise error rate at alpha. NaN p-values
+    (a metric not testable) stay NaN and do not count in m.
+    """
+    values = [float(p) for p in p_values]
+    order = sorted((i for i, p in enumerate(values) if not np.isnan(p)), key=lambda i: values[i])
+    m = len(order)
+    out = [float("nan")] * len(values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * values[i]))
+        out[i] = running
+    return out

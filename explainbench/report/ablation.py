@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from explainbench.report.sources import RunSource, require_runs
+from explainbench.report.table2 import format_cell
 from explainbench.report.tables import Cell, Column, ReportError, Row, Section, Table
 from explainbench.runner.compare import Cell as CompareCell
-from explainbench.runner.compare import CompareError, build_table, format_cell, lower_is_better
+from explainbench.runner.compare import CompareError, build_table, lower_is_better
+from explainbench.runner.select import Rules
 
 ABLATION_COLUMNS = ("bleu1", "bleu4", "rouge1_f", "rougeL_f", "meteor")
 ABLATION_LABELS = {
@@ -53,6 +55,7 @@ def ablation_table(
     variants: Sequence[str] | None = None,
     splits: Sequence[int] | None = None,
     columns: Sequence[str] = ABLATION_COLUMNS,
+    rules: Rules | None = None,
 ) -> Table:
     """Table 3 for one dataset: a row per variant (value and relative drop), the base model last."""
     require_runs(source, data, [base])
@@ -66,11 +69,16 @@ def ablation_table(
     models = [*names, base]
     runs = require_runs(source, data, models)
     cells: dict[str, dict[str, CompareCell]] = {m: {} for m in models}
+    n_line = ""
     for family in ("ref", "std"):
         try:
-            t = build_table(source.root, data, models=models, splits=splits, family=family, runs=runs)
+            t = build_table(
+                source.root, data, models=models, splits=splits, family=family, runs=runs, rules=rules
+            )
         except CompareError as exc:
             raise ReportError(str(exc)) from None
+        if t.selection is not None:
+            n_line = t.selection.n_line()
         for r in t.rows:
             for metric, cell in r.cells.items():
                 cells[r.model].setdefault(metric, cell)
@@ -102,7 +110,8 @@ def ablation_table(
         [Section("", rows)],
         notes=[
             f"Relative drop = 100 ({base} - variant) / {base}, on the means over the splits each model ran "
-            "(± sample std where several); ↑ marks a variant that scores higher."
+            "(± sample std where several); ↑ marks a variant that scores higher.",
+            *([f"{data}: {n_line}"] if n_line else []),
         ],
     )
 
@@ -114,9 +123,12 @@ def print_ablation(
     variants: Sequence[str] | None = None,
     splits: Sequence[int] | None = None,
     fmt: str = "rich",
+    rules: Rules | None = None,
 ) -> None:
     """`explainbench compare --ablation BASE`: Table 3 from $EXPLAINBENCH_HOME's runs, printed."""
     from explainbench.report.tables import check_format, print_tables
 
     check_format(fmt)
-    print_tables([ablation_table(RunSource.home(), data, base=base, variants=variants, splits=splits)], fmt)
+    print_tables([ablation_table(
+        RunSource.home(), data, base=base, variants=variants, splits=splits, rules=rules
+    )], fmt)

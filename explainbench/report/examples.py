@@ -1,12 +1,13 @@
 """Table 4 of the paper: the reference and each model's explanation for chosen test examples.
 
-Samples of the models' latest runs on one split are aligned by (user_id, item_id) (the data layer
-refuses duplicated pairs, so a pair names one test record). Examples are numbered by their position
-in the first model's samples.jsonl; `--ids` picks them by that number. By default the examples where
-the models differ most are chosen: the largest mean pairwise Jaccard distance between the word sets
-of the models' explanations, ties broken in favour of references that name a feature word, then by
-position. Feature words (every non-empty `feature` of the test samples, plus the example's ground-truth
-aspect words on synthetic data) are highlighted, as the paper underlines fine-grained features.
+Samples of the models' chosen runs (explainbench.runner.select) on one split are aligned by
+(user_id, item_id) (the data layer refuses duplicated pairs, so a pair names one test record).
+Examples are numbered by their position in the first model's samples.jsonl; `--ids` picks them by
+that number. By default the examples where the models differ most are chosen: the largest mean
+pairwise Jaccard distance between the word sets of the models' explanations, ties broken in favour
+of references that name a feature word, then by position. Feature words (every non-empty `feature`
+of the test samples, plus the example's ground-truth aspect words on synthetic data) are
+highlighted, as the paper underlines fine-grained features.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from explainbench.api.results import Sample
 from explainbench.report.sources import RunSource, require_runs
 from explainbench.report.tables import Cell, Column, ReportError, Row, Section, Table
+from explainbench.runner.select import Rules
 
 
 @dataclass
@@ -148,12 +150,14 @@ def build_examples(
     split: int = 1,
     n: int = 5,
     ids: Sequence[int] | None = None,
+    rules: Rules | None = None,
 ) -> Table:
-    """Table 4 from the latest run of each model on one split of a dataset."""
+    """Table 4 from the chosen run (explainbench.runner.select) of each model on one split of a dataset."""
     if not models:
         raise ReportError("--models: name at least one model, e.g. --models peter,mvae")
     require_runs(source, data, models)
-    latest = source.latest(data, models=models, splits=[split])
+    selection = source.select(data, models=models, splits=[split], rules=rules)
+    latest = selection.chosen
     missing = [m for m in models if (m, split) not in latest]
     if missing:
         raise ReportError(
@@ -161,4 +165,6 @@ def build_examples(
             f"run them or choose another --split"
         )
     samples = {m: latest[(m, split)].samples() for m in models}
-    return examples_table(collect_examples(samples, n=n, ids=ids), models, data=data, split=split)
+    table = examples_table(collect_examples(samples, n=n, ids=ids), models, data=data, split=split)
+    table.notes += selection.notes()
+    return table

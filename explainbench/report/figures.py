@@ -24,6 +24,7 @@ from explainbench.report.plots import (
 )
 from explainbench.report.sources import RunSource, require_runs
 from explainbench.report.tables import ReportError
+from explainbench.runner.select import Rules
 
 
 @dataclass
@@ -50,14 +51,16 @@ def buckets_figure(
     by: str = "user",
     min_n: int = 5,
     max_count: int | None = None,
+    rules: Rules | None = None,
 ) -> FigureResult:
-    """Figure 5: metrics against the user's (item's) training count for each model's latest run."""
+    """Figure 5: metrics against the user's (item's) training count for each model's chosen run."""
     if by not in ("user", "item"):
         raise ReportError(f"--by {by!r}: use user or item")
     if not models or not metrics:
         raise ReportError("name at least one model (--models) and one metric (--metric)")
     require_runs(source, data, models)
-    latest = source.latest(data, models=models, splits=[split])
+    selection = source.select(data, models=models, splits=[split], rules=rules)
+    latest = selection.chosen
     missing = [m for m in models if (m, split) not in latest]
     if missing:
         raise ReportError(f"no finished run of {', '.join(missing)} on {data!r} split {split}")
@@ -70,7 +73,7 @@ def buckets_figure(
     }
     title = (
         f"Figure 5: {data} split {split}, per number of training samples of the {by} "
-        f"(counts with >= {min_n} test records)"
+        f"(counts with >= {min_n} test records)\n{selection.n_line()}"
     )
     paths = plot_buckets(series, out, title=title, by=by)
     payload = {
@@ -81,16 +84,19 @@ def buckets_figure(
         "min_n": min_n,
         "max_count": max_count,
         "runs": {m: latest[(m, split)].run_id for m in models},
+        "selection": selection.notes(),
         "series": {metric: [s.to_dict() for s in lines] for metric, lines in series.items()},
     }
     atomic_write_json(data_path(out), payload)
     return FigureResult([*paths, data_path(out)], payload)
 
 
-def latest_train_logs(source: RunSource, data: str, models: Sequence[str], *, split: int = 1) -> list[Path]:
-    """train_log.jsonl of each model's latest run on a split (for `plot losses --data D --models ...`)."""
+def latest_train_logs(
+    source: RunSource, data: str, models: Sequence[str], *, split: int = 1, rules: Rules | None = None
+) -> list[Path]:
+    """train_log.jsonl of each model's chosen run on a split (for `plot losses --data D --models ...`)."""
     require_runs(source, data, models)
-    latest = source.latest(data, models=models, splits=[split])
+    latest = source.latest(data, models=models, splits=[split], rules=rules)
     missing = [m for m in models if (m, split) not in latest]
     if missing:
         raise ReportError(f"no finished run of {', '.join(missing)} on {data!r} split {split}")

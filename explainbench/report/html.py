@@ -26,6 +26,7 @@ from explainbench.report.sources import RunSource, require_runs
 from explainbench.report.table1 import table1_from_source
 from explainbench.report.table2 import Table2Options, build_table2, default_models
 from explainbench.report.tables import ReportError, Table, render_html
+from explainbench.runner.select import Rules
 
 CSS = """
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px;
@@ -64,6 +65,8 @@ class ReportOptions:
     min_n: int = 5
     n_examples: int = 5
     test_n: int = 1000
+    rules: Rules | None = None  # --run / --scale / --allow-mixed (explainbench.runner.select)
+    correction: str = "holm"
     title: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -94,7 +97,7 @@ def _against(source: RunSource, data: str, against: str | None) -> str | None:
 
 def _top_models(source: RunSource, data: str, options: ReportOptions, against: str | None) -> list[str]:
     """Models for Figure 5 and Table 4: --models, else the compared model plus the best by BLEU-1."""
-    latest = source.latest(data, splits=[options.split])
+    latest = source.latest(data, splits=[options.split], rules=options.rules)
     candidates = options.models or default_models(source, data, against)
     candidates = [m for m in candidates if (m, options.split) in latest]
 
@@ -119,6 +122,7 @@ def _figure5(source: RunSource, data: str, models: list[str], options: ReportOpt
             tmp / f"fig5-{data}",
             split=options.split,
             min_n=options.min_n,
+            rules=options.rules,
         )
     except ReportError as exc:
         return _note(f"Figure 5 left out: {exc}")
@@ -131,7 +135,8 @@ def _figure5(source: RunSource, data: str, models: list[str], options: ReportOpt
 
 def _figure6(source: RunSource, data: str, options: ReportOptions, tmp: Path) -> str:
     logs = []
-    for (model, _split), run in sorted(source.latest(data, splits=[options.split]).items()):
+    chosen = source.latest(data, splits=[options.split], rules=options.rules)
+    for (model, _split), run in sorted(chosen.items()):
         if options.models and model not in options.models:
             continue
         try:
@@ -157,7 +162,9 @@ def _figure6(source: RunSource, data: str, options: ReportOptions, tmp: Path) ->
 
 def _table4(source: RunSource, data: str, models: list[str], options: ReportOptions) -> str:
     try:
-        return _table(build_examples(source, data, models, split=options.split, n=options.n_examples))
+        return _table(build_examples(
+            source, data, models, split=options.split, n=options.n_examples, rules=options.rules
+        ))
     except ReportError as exc:
         return _note(f"Table 4 left out: {exc}")
 
@@ -167,7 +174,7 @@ def _header(source: RunSource, options: ReportOptions, title: str) -> str:
     runs = [
         r
         for d in options.datasets
-        for r in sorted(source.latest(d).values(), key=lambda r: (r.model, r.split))
+        for r in sorted(source.latest(d, rules=options.rules).values(), key=lambda r: (r.model, r.split))
     ]
     items = "".join(
         f"<li>{html.escape(r.dataset)} / {html.escape(r.model)} / split {r.split}: run "
@@ -206,14 +213,21 @@ def build_report(source: RunSource, options: ReportOptions, *, home: Path | None
         against = "mvae" if all(base_of[d] == "mvae" for d in options.datasets) else None
     else:
         against = options.against
-    table2 = Table2Options(options.datasets, models=options.models, against=against, test_n=options.test_n)
+    table2 = Table2Options(
+        options.datasets,
+        models=options.models,
+        against=against,
+        test_n=options.test_n,
+        rules=options.rules,
+        correction=options.correction,
+    )
     parts += [_table(t) for t in build_table2(source, table2)]
     with tempfile.TemporaryDirectory(prefix="eb-report-") as tmp:
         for data in options.datasets:
             base = base_of[data]
             parts.append(f'<h2 id="ds-{html.escape(data)}">{html.escape(data)}</h2>')
             if base and any(m.startswith(f"{base}-") for m in source.models(data)):
-                parts.append(_table(ablation_table(source, data, base=base)))
+                parts.append(_table(ablation_table(source, data, base=base, rules=options.rules)))
             models = _top_models(source, data, options, base)
             if models:
                 parts.append(_figure5(source, data, models, options, Path(tmp)))

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from explainbench.api.results import read_results
 from explainbench.report.tables import ReportError
-from explainbench.runner.store import RESULTS_FILE, RunRecord, finished_runs, latest_runs, runs_root
+from explainbench.runner.select import Rules, Selection, SelectionError, select_runs
+from explainbench.runner.store import RESULTS_FILE, RunRecord, finished_runs, runs_root
 
 _SPLIT_DIR = re.compile(r"^split-(\d+)$")
 
@@ -58,11 +59,30 @@ class RunSource:
             return finished_runs(self.root, data, models=models, splits=splits)
         return leaderboard_runs(self.root, data, models=models, splits=splits)
 
+    def select(
+        self,
+        data: str,
+        *,
+        models: Sequence[str] | None = None,
+        splits: Sequence[int] | None = None,
+        rules: Rules | None = None,
+    ) -> Selection:
+        """One run per (model, split) by explainbench.runner.select's rules (ReportError if they disagree)."""
+        try:
+            return select_runs(self.runs(data, models=models, splits=splits), rules)
+        except SelectionError as exc:
+            raise ReportError(f"{data}: {exc}") from None
+
     def latest(
-        self, data: str, *, models: Sequence[str] | None = None, splits: Sequence[int] | None = None
+        self,
+        data: str,
+        *,
+        models: Sequence[str] | None = None,
+        splits: Sequence[int] | None = None,
+        rules: Rules | None = None,
     ) -> dict[tuple[str, int], RunRecord]:
-        """The latest finished run per (model, split)."""
-        return latest_runs(self.runs(data, models=models, splits=splits))
+        """The chosen run per (model, split) (see select(); the name is kept for callers)."""
+        return self.select(data, models=models, splits=splits, rules=rules).chosen
 
     def models(self, data: str) -> list[str]:
         return sorted({r.model for r in self.runs(data)})

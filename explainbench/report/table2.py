@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from explainbench.report.sources import RunSource, require_runs
 from explainbench.report.tables import Cell, Column, ReportError, Row, Section, Table
-from explainbench.runner.compare import CompareError, CompareTable, build_table, format_cell
+from explainbench.runner.compare import Cell as CompareCell
+from explainbench.runner.compare import CompareError, CompareTable, build_table, lower_is_better
+from explainbench.runner.select import Rules
 
 FAMILY_COLUMNS: dict[str, tuple[str, ...]] = {
     "ref": ("bleu1", "bleu4", "rouge1_p", "rouge1_r", "rouge1_f", "rougeL_p", "rougeL_r", "rougeL_f"),
@@ -67,6 +69,26 @@ def label(metric: str) -> str:
     return LABELS.get(metric, metric)
 
 
+def decimals(metric: str) -> int:
+    """3 decimals for ratios and errors (USR, FMR, FCR, distinct-n, specificity, DIV, RMSE, MAE), else 2."""
+    if metric in ("usr", "fmr", "fcr", "distinct1", "distinct2", "spec_aspect", "spec_detail"):
+        return 3
+    if metric in ("rmse", "mae", "div"):
+        return 3
+    return 2
+
+
+def format_cell(metric: str, cell: CompareCell) -> str:
+    """"12.34 ± 0.56" (mean ± sample std over splits), "12.34" for one split, "-" for no value."""
+    if cell.mean is None:
+        return "-"
+    d = decimals(metric)
+    text = f"{cell.mean:.{d}f}"
+    if cell.std is not None:
+        text += f" ± {cell.std:.{d}f}"
+    return text
+
+
 def takes_feature(model: str) -> bool:
     """Whether a registered explainer reads the ground-truth feature; False for unknown names."""
     try:
@@ -89,6 +111,8 @@ class Table2Options:
     alpha: float = 0.05
     test_n: int = 1000
     test_seed: int = 0
+    rules: Rules | None = None
+    correction: str = "holm"
 
 
 def model_order(
@@ -142,6 +166,8 @@ def compare_tables(source: RunSource, options: Table2Options, family: str) -> li
                     test_n=options.test_n,
                     test_seed=options.test_seed,
                     runs=runs,
+                    rules=options.rules,
+                    correction=options.correction,
                 )
             )
         except CompareError as exc:
@@ -161,6 +187,8 @@ def _improvement_cell(t: CompareTable, metric: str) -> Cell:
             "significant": bool(t.significant.get(metric)),
             "versus": t.best_other.get(metric),
             "p_values": {str(k): v for k, v in t.p_values.get(metric, {}).items()},
+            "p_adjusted": {str(k): v for k, v in t.p_adjusted.get(metric, {}).items()},
+            "correction": t.correction,
         },
     )
 
@@ -211,8 +239,12 @@ def family_table(
             f"Improvement (%): {options.against} over the best other model in each column (positive = "
             f"{options.against} better); * p < {options.alpha:g} on every split both ran ({test})."
         )
+        holm = next((n for t in compared for n in t.footnotes if n.startswith("Significance: Holm")), None)
+        if holm:
+            notes.append(holm)
     for t in compared:
-        notes += [f"{t.dataset}: {n}" for n in t.footnotes if not n.startswith("Improvement (%)")]
+        own = [n for n in t.footnotes if not n.startswith(("Improvement (%)", "Significance:"))]
+        notes += [f"{t.dataset}: {n}" for n in own]
     if marked:
         notes.append(f"{FEATURE_MARK} given the test record's ground-truth feature (an easier task).")
     title = f"Table 2 ({family}): {FAMILY_TITLES[family]}"
@@ -240,3 +272,23 @@ def build_table2(source: RunSource, options: Table2Options) -> list[Table]:
     if not out:
         raise ReportError("the results files hold none of the requested families' metrics")
     return out
+
+
+def compare_view(t: CompareTable) -> Table:
+    """One CompareTable as `explainbench compare` prints it: its own columns (short labels, ↑/↓), best in
+    bold, the Improvement (%) row when --against was given, its footnotes (n and scale first) below."""
+    from explainbench.runner.compare import LABELS as SHORT
+
+    columns = [Column(c, f"{SHORT.get(c, c)}{'↓' if lower_is_better(c) else '↑'}") for c in t.columns]
+    rows = []
+    for r in t.rows:
+        cells = {
+            c: Cell(format_cell(c, cell), value=cell.mean, std=cell.std, bold=cell.best,
+                    extra={"splits": {str(k): v for k, v in cell.values.items()}})
+            for c, cell in r.cells.items()
+        }
+        rows.append(Row(r.model, cells))
+    if t.against and t.improvement:
+        rows.append(Row("Improvement (%)", {c: _improvement_cell(t, c) for c in t.columns}, kind="summary"))
+    title = f"{t.dataset}: {t.family} metrics (mean ± std over splits where several)"
+    return Table(f"compare-{t.family}", title, columns, [Section("", rows)], notes=list(t.footnotes))

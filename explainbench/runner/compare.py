@@ -1,14 +1,19 @@
 """The paper's Table 2 from finished runs only: one row per model, mean (± std) over splits.
 
-Reads results.json (for the numbers) and samples.jsonl (for the paired test) of the latest finished
-run of every (model, split); never trains or generates. Both files are written atomically and
+Reads results.json (for the numbers) and samples.jsonl (for the paired test) of the run that
+explainbench.runner.select chooses for every (model, split) (full before --limit runs, one test set per
+split, one scale per table); never trains or generates. Both files are written atomically and
 results.json last, so a run still in progress is simply not seen.
 
 Improvement (%) of `against` over the best other model in a column is 100 * (a - b) / |b|, with the
 sign turned for lower-is-better metrics (DIV, RMSE, MAE), so a positive number always means
 `against` is better. The significance marker comes from explainbench.metrics.paired_test on the
 samples of each split (`against` vs that column's best other model); a column is marked when the
-p-value is below alpha on every split both models ran (the footnote says so).
+p-value is below alpha on every split both models ran (the footnote says so). The p-values of the
+columns tested on a split form one family: with correction "holm" (the default) they are
+Holm-Bonferroni adjusted across those columns before the comparison with alpha.
+
+This module builds the data only; explainbench.report renders it (runner/ never imports report/).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from explainbench.runner.store import RunRecord, finished_runs, latest_runs
+from explainbench.runner.select import Rules, Selection, SelectionError, select_runs
+from explainbench.runner.store import RunRecord, finished_runs
 
 REF_COLUMNS = (
     "bleu1", "bleu4", "rouge1_p", "rouge1_r", "rouge1_f", "rougeL_p", "rougeL_r", "rougeL_f",
@@ -32,6 +38,7 @@ STD_COLUMNS = (
 )
 FAMILIES = {"ref": REF_COLUMNS, "std": STD_COLUMNS}
 LOWER_IS_BETTER = frozenset({"div", "rmse", "mae"})
+CORRECTIONS = ("holm", "none")
 LABELS = {
     "bleu1": "BLEU-1", "bleu4": "BLEU-4",
     "rouge1_p": "R1-P", "rouge1_r": "R1-R", "rouge1_f": "R1-F",
@@ -99,11 +106,14 @@ class CompareTable:
     against: str | None = None
     improvement: dict[str, float | None] = field(default_factory=dict)
     best_other: dict[str, str | None] = field(default_factory=dict)
-    p_values: dict[str, dict[int, float]] = field(default_factory=dict)
+    p_values: dict[str, dict[int, float]] = field(default_factory=dict)  # as tested (uncorrected)
+    p_adjusted: dict[str, dict[int, float]] = field(default_factory=dict)  # after `correction`
     significant: dict[str, bool] = field(default_factory=dict)
     alpha: float = 0.05
     test: str = ""
+    correction: str = "holm"
     footnotes: list[str] = field(default_factory=list)
+    selection: Selection | None = None
 
     def label(self, metric: str) -> str:
         return LABELS.get(metric, metric)
@@ -137,11 +147,28 @@ class CompareTable:
             "improvement_pct": self.improvement,
             "best_other": self.best_other,
             "p_values": {m: {str(k): v for k, v in ps.items()} for m, ps in self.p_values.items()},
+            "p_adjusted": {m: {str(k): v for k, v in ps.items()} for m, ps in self.p_adjusted.items()},
             "significant": self.significant,
             "alpha": self.alpha,
             "test": self.test,
+            "correction": self.correction,
             "footnotes": self.footnotes,
+            "selection": None if self.selection is None else selection_dict(self.selection),
         }
+
+
+def selection_dict(selection: Selection) -> dict[str, Any]:
+    """The chosen runs' scale and n per split, and the runs left out (JSON output)."""
+    from explainbench.runner.select import describe_run
+
+    return {
+        "scale": selection.scale,
+        "n": {str(k): v for k, v in selection.n_by_split().items()},
+        "line": selection.n_line(),
+        "mixed": list(selection.mixed),
+        "left_out": [{"run_id": r.run_id, "model": r.model, "split": r.split, "run": describe_run(r),
+                      "why": why} for r, why in selection.left_out],
+    }
 
 
 def _cell(values: dict[int, float]) -> Cell:
@@ -182,17 +209,26 @@ def build_table(
     test_n: int = 1000,
     test_seed: int = 0,
     runs: Sequence[RunRecord] | None = None,
+    rules: Rules | None = None,
+    correction: str = "holm",
 ) -> CompareTable:
-    """Collect the latest finished run per (model, split) and build the comparison.
+    """Choose one finished run per (model, split) (explainbench.runner.select) and build the comparison.
 
     runs: finished runs found elsewhere (e.g. the committed leaderboard/) instead of home's runs/.
+    rules: --run / --scale / --allow-mixed overrides of the selection. correction: "holm" or "none".
     """
     if family not in FAMILIES:
         raise CompareError(f"unknown family {family!r}; use one of {', '.join(FAMILIES)}")
+    if correction not in CORRECTIONS:
+        raise CompareError(f"--correction {correction!r}: use one of {', '.join(CORRECTIONS)}")
     found = finished_runs(home, data, models=models, splits=splits) if runs is None else [
         r for r in runs if r.dataset == data and (models is None or r.model in models)
         and (splits is None or r.split in splits)]
-    runs = latest_runs(found)
+    try:
+        selection = select_runs(found, rules)
+    except SelectionError as exc:
+        raise CompareError(f"{data}: {exc}") from None
+    runs = selection.chosen
     if not runs:
         what = f" for models {', '.join(models)}" if models else ""
         where = f" on splits {', '.join(map(str, splits))}" if splits else ""
@@ -228,7 +264,9 @@ def build_table(
         best_value = next(r.cells[metric].mean for r in rows if r.model == best)
         for r in rows:
             r.cells[metric].best = r.cells[metric].mean is not None and r.cells[metric].mean == best_value
-    table = CompareTable(data, family, columns, rows, against=against, alpha=alpha)
+    table = CompareTable(data, family, columns, rows, against=against, alpha=alpha, correction=correction,
+                         selection=selection)
+    table.footnotes += selection.notes()
     split_sets = {tuple(r.splits) for r in rows}
     if len(split_sets) > 1:
         table.footnotes.append(
@@ -282,13 +320,17 @@ def _against(
             if p is not None and not math.isnan(p):
                 p_by_split[split] = float(p)
         table.p_values[metric] = p_by_split
-        table.significant[metric] = bool(p_by_split) and max(p_by_split.values()) < alpha
+    table.p_adjusted = _adjust(table.p_values, table.correction)
+    for metric in table.columns:
+        adjusted = table.p_adjusted.get(metric) or {}
+        table.significant[metric] = bool(adjusted) and max(adjusted.values()) < alpha
     kind = "paired bootstrap" if method == "bootstrap" else "paired approximate randomisation"
     table.test = f"{kind} (n={n}, seed {seed}) on each split's test samples"
     table.footnotes.append(
         f"Improvement (%): {against} over the best other model in each column (positive = {against} better). "
         f"* p < {alpha:g} on every split both ran, {table.test}, {against} vs that model."
     )
+    table.footnotes.append(correction_note(table))
     if mismatched:
         table.footnotes.append(
             "no paired test where the test samples differ (different --limit?): "
@@ -296,102 +338,25 @@ def _against(
         )
 
 
-# -- rendering ------------------------------------------------------------------------------------
+def _adjust(p_values: dict[str, dict[int, float]], correction: str) -> dict[str, dict[int, float]]:
+    """Per split, Holm-Bonferroni across the columns tested on it (correction "holm"), else a copy."""
+    if correction == "none":
+        return {m: dict(ps) for m, ps in p_values.items()}
+    from explainbench.metrics.significance import holm_adjust
 
-def _decimals(metric: str, value: float) -> int:
-    if metric in ("usr", "fmr", "fcr", "distinct1", "distinct2", "spec_aspect", "spec_detail"):
-        return 3
-    if metric in ("rmse", "mae", "div"):
-        return 3
-    return 2
-
-
-def format_cell(metric: str, cell: Cell) -> str:
-    if cell.mean is None:
-        return "-"
-    d = _decimals(metric, cell.mean)
-    text = f"{cell.mean:.{d}f}"
-    if cell.std is not None:
-        text += f" ± {cell.std:.{d}f}"
-    return text
-
-
-def _improvement_text(table: CompareTable, metric: str) -> str:
-    value = table.improvement.get(metric)
-    if value is None:
-        return "-"
-    return f"{value:+.2f}" + ("*" if table.significant.get(metric) else "")
-
-
-def render_markdown(table: CompareTable) -> str:
-    head = ["Model", *[table.label(c) for c in table.columns]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * len(table.columns)) + "|"]
-    for r in table.rows:
-        cells = []
-        for c in table.columns:
-            text = format_cell(c, r.cells[c])
-            cells.append(f"**{text}**" if r.cells[c].best else text)
-        lines.append("| " + " | ".join([r.model, *cells]) + " |")
-    if table.against and table.improvement:
-        lines.append("| " + " | ".join(["Improvement (%)", *[_improvement_text(table, c)
-                                                             for c in table.columns]]) + " |")
-    out = f"**{table.dataset}** ({table.family} metrics; mean ± std over splits where several)\n\n"
-    out += "\n".join(lines) + "\n"
-    for note in table.footnotes:
-        out += f"\n{note}\n"
+    out: dict[str, dict[int, float]] = {m: {} for m in p_values}
+    for split in sorted({k for ps in p_values.values() for k in ps}):
+        metrics = [m for m, ps in p_values.items() if split in ps]
+        for m, p in zip(metrics, holm_adjust([p_values[m][split] for m in metrics]), strict=True):
+            out[m][split] = p
     return out
 
 
-def _latex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
-        text = text.replace(a, b)
-    return text
-
-
-def render_latex(table: CompareTable) -> str:
-    lines = [
-        r"\begin{tabular}{l" + "r" * len(table.columns) + "}",
-        r"\toprule",
-        " & ".join(["Model", *[_latex_escape(table.label(c)) for c in table.columns]]) + r" \\",
-        r"\midrule",
-    ]
-    for r in table.rows:
-        cells = []
-        for c in table.columns:
-            text = format_cell(c, r.cells[c]).replace("±", r"$\pm$")
-            cells.append(rf"\textbf{{{text}}}" if r.cells[c].best else text)
-        lines.append(" & ".join([_latex_escape(r.model), *cells]) + r" \\")
-    if table.against and table.improvement:
-        lines.append(r"\midrule")
-        imp = [_improvement_text(table, c).replace("*", "$^*$") for c in table.columns]
-        lines.append(" & ".join(["Improvement (\\%)", *imp]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    for note in table.footnotes:
-        lines.append("% " + note.replace("\n", " "))
-    return "\n".join(lines) + "\n"
-
-
-def render_rich(table: CompareTable) -> Any:
-    """A rich Table (print it with a rich Console); footnotes go in its caption."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    out = Table(
-        title=f"{table.dataset}: {table.family} metrics (mean ± std over splits where several)",
-        caption="\n".join(escape(n) for n in table.footnotes) or None,
-        caption_justify="left",
-    )
-    out.add_column("Model", style="cyan", no_wrap=True)
-    for c in table.columns:
-        arrow = "↓" if lower_is_better(c) else "↑"
-        out.add_column(f"{table.label(c)}{arrow}", justify="right")
-    for r in table.rows:
-        cells = []
-        for c in table.columns:
-            text = escape(format_cell(c, r.cells[c]))
-            cells.append(f"[bold]{text}[/bold]" if r.cells[c].best else text)
-        out.add_row(escape(r.model), *cells)
-    if table.against and table.improvement:
-        out.add_section()
-        out.add_row("Improvement (%)", *[_improvement_text(table, c) for c in table.columns])
-    return out
+def correction_note(table: CompareTable) -> str:
+    """The line under a table that says how its significance marks were corrected."""
+    if table.correction == "none":
+        return "Significance: no correction for testing several columns (--correction none)."
+    tested = max((sum(1 for ps in table.p_values.values() if k in ps)
+                  for k in {k for ps in table.p_values.values() for k in ps}), default=0)
+    return (f"Significance: Holm-Bonferroni adjusted across the {tested} columns tested on each split "
+            f"({table.family} family; --correction none for raw p-values).")
