@@ -36,7 +36,7 @@ def _one_torch_thread() -> None:
     """Every test starts with one torch thread, whatever an earlier test (e.g. `run --threads N`) set."""
     torch.set_num_threads(1)
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon-musical-instruments-5core"
+from shared_paths import SHARED_DATA, SHARED_GOLDEN, require_shared  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,18 +67,6 @@ def home(tiny_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
     shutil.copytree(tiny_home / "datasets", home / "datasets")
     return home
-
-
-SHARED_GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "golden" / "metrics_golden.json"
-
-
-def require_shared(path: Path) -> Path:
-    """`path` (under ../shared) if it exists; else skip the test, or fail it when CI=true."""
-    if path.exists():
-        return path
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"CI=true and {path} is missing: put ../shared beside the repository", pytrace=False)
-    pytest.skip(f"{path} not available (../shared beside the repository)")
 
 
 @pytest.fixture(scope="session")

@@ -44,10 +44,7 @@ FORBIDDEN: set[tuple[str, str]] = {
     ("runner", "models"),
 }
 # (importing module, imported module) edges that are known and scheduled to go.
-KNOWN: set[tuple[str, str]] = {
-    # git_commit / package_versions move to api/provenance.py: removed by the identity part.
-    ("explainbench.metrics.external", "explainbench.runner.run"),
-}
+KNOWN: set[tuple[str, str]] = set()  # none left
 
 
 def module_name(path: Path) -> str:

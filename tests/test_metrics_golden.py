@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_GOLDEN, require_shared
 from golden.make_golden import FEATURES, expected_values, make_cases
+from shared_paths import SHARED_GOLDEN, require_shared
 
 from explainbench.api.results import Sample
 from explainbench.metrics import score_samples
