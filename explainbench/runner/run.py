@@ -444,9 +444,9 @@ def _run_locked(
     skipped: list[str] = []
     run_id = ident.run_id
     store.remove_temporaries(rdir)  # a killed run's half-written files (we hold the lock)
-    _write_config(rdir, spec, run_id, manifest)
     dd = load_split(spec.data, spec.split, home=home)
     tokenizer = load_tokenizer(spec.data, spec.split, home=home)
+    _write_config(rdir, spec, run_id, manifest)  # after the split loads: a broken dataset writes nothing
     device = spec.device or default_device()
     threads = _set_threads(spec.threads)
     rating_range = _rating_range(manifest)
