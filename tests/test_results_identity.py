@@ -25,7 +25,9 @@ from explainbench.runner import RunSpec, run_experiment, store
 DATA = "synthetic-tiny"
 REPO = Path(__file__).resolve().parents[1]
 LEADERBOARD = REPO / "leaderboard"
-# Two committed v1 runs: a neural one (with a training log) and a reference one, on one dataset.
+# Two v1 runs as the leaderboard held them before its migration (commit d59c67a): a neural one (with a
+# training log) and a reference one, on one dataset.
+V1_LEADERBOARD = REPO / "tests" / "fixtures" / "leaderboard-v1"
 V1_RUNS = ("synthetic/peter/split-1", "synthetic/item-popular/split-1")
 
 
@@ -138,7 +140,7 @@ def test_evaluate_writes_what_run_writes_through_the_same_validator(home, tmp_pa
 
 
 def test_v1_results_from_the_leaderboard_still_read(tmp_path):
-    src = LEADERBOARD / V1_RUNS[0] / "results.json"
+    src = V1_LEADERBOARD / V1_RUNS[0] / "results.json"
     copy = tmp_path / "results.json"
     shutil.copy(src, copy)
     raw = json.loads(src.read_text(encoding="utf-8"))
@@ -167,8 +169,8 @@ def test_leaderboard_add_refuses_a_dirty_run_unless_allowed(home, tmp_path):
 def test_migrate_rewrites_a_leaderboard_copy_in_place_and_is_idempotent(home, tmp_path):
     root = tmp_path / "leaderboard"
     for rel in V1_RUNS:
-        shutil.copytree(LEADERBOARD / rel, root / rel)
-    shutil.copy(LEADERBOARD / "synthetic" / "dataset.json", root / "synthetic" / "dataset.json")
+        shutil.copytree(V1_LEADERBOARD / rel, root / rel)
+    shutil.copy(V1_LEADERBOARD / "synthetic" / "dataset.json", root / "synthetic" / "dataset.json")
     readme_before = render_readme(root)
     before = {rel: json.loads((root / rel / "results.json").read_text(encoding="utf-8")) for rel in V1_RUNS}
     plain = {rel: (root / rel / "samples.jsonl").read_bytes() for rel in V1_RUNS}
