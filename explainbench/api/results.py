@@ -67,22 +67,7 @@ def ids_digest(samples: list[Sample]) -> str:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text to path via a temporary file in the same folder and a rename (never half-written)."""
-    import os
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fault_point(point_for(path), path=path)  # EXPLAINBENCH_FAULT hook (api/faults.py)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def find_artifact(folder: Path, name: str) -> Path:
@@ -169,6 +154,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fault_point(point_for(path), path=path)  # EXPLAINBENCH_FAULT hook (api/faults.py)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
