@@ -119,6 +119,7 @@ def main() -> None:
     ap.add_argument("--precisions", default="fp32,bf16")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    args.data = args.data.expanduser().resolve()  # the original runs in its own folder
     work = Path(tempfile.mkdtemp(prefix="peter-sbs-"))
     try:
         code = prepare_original(args.original.expanduser(), work)
