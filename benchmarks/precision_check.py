@@ -14,8 +14,10 @@ covers the precision). Then it checks the issue's criteria:
 
 It prints a table with both runs, their training examples/s (last epoch) and training time, the load
 average before and after each run, and a verdict per criterion; exit 1 when a criterion fails.
-`--set KEY=VALUE` (repeatable) passes config overrides to both runs, e.g. `--set max_epochs=5` for a
-budgeted check of a slow model (say so when you report it).
+`--baseline RUN_DIR` takes a finished run as the baseline instead of training it again (e.g. after a
+change that leaves the fp32 numbers alone but changes the code hash). `--set KEY=VALUE` (repeatable)
+passes config overrides to both runs, e.g. `--set max_epochs=5`
+for a budgeted check of a slow model (say so when you report it).
 """
 
 from __future__ import annotations
@@ -104,12 +106,18 @@ def main() -> None:
     ap.add_argument("--precisions", default="fp32,bf16", help="baseline first")
     ap.add_argument("--loss-tol", type=float, default=0.01)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="a finished run folder: the baseline, instead of training it")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.n_boot <= 0:
         raise SystemExit("--n-boot must be positive: the check needs fp32's bootstrap intervals")
     rows = []
-    for p in args.precisions.split(","):
+    precisions = args.precisions.split(",")
+    if args.baseline is not None:
+        rows.append({**_summary(args.baseline), "load_before": "-", "load_after": "-"})
+        precisions = [p for p in precisions if p != rows[0]["precision"]]
+    for p in precisions:
         before = _load()
         run_dir = _run(args, p)
         rows.append({**_summary(run_dir), "load_before": before, "load_after": _load()})

@@ -198,7 +198,9 @@ class PeterModule(ExplainerModule):
         text_loss = F.cross_entropy(
             text_logits.reshape(-1, text_logits.shape[-1]), targets.reshape(-1), ignore_index=pad
         )
-        context_logp = F.log_softmax(self.hidden2token(h[:, 1]), dim=-1)
+        # .float(): under CPU autocast log_softmax keeps bf16 logits in bf16 (cross_entropy does not);
+        # the context loss and its gradient need fp32 (a no-op in fp32)
+        context_logp = F.log_softmax(self.hidden2token(h[:, 1]).float(), dim=-1)
         bag = batch.text[:, 1 : 1 + self.max_words]
         keep = bag != pad
         context_loss = -(context_logp.gather(1, bag) * keep).sum() / keep.sum().clamp(min=1)
