@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import torch
 
 
+def _at_least_fp32(t: torch.Tensor) -> torch.Tensor:
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
 @dataclass
 class DiagonalGaussian:
     """N(mu, diag(exp(logvar))) at one scale; mu and logvar are [B, d_z]."""
@@ -24,6 +28,11 @@ class DiagonalGaussian:
         """The same distribution, cut from the graph (a target that gradients do not move)."""
         return DiagonalGaussian(self.mu.detach(), self.logvar.detach())
 
+    def float(self) -> DiagonalGaussian:
+        """The same distribution in at least fp32: under bf16 autocast the KL terms (exp, squares and a sum
+        over dimensions) are computed in fp32, as autocast does for losses; a no-op in fp32."""
+        return DiagonalGaussian(_at_least_fp32(self.mu), _at_least_fp32(self.logvar))
+
     def sample(self) -> torch.Tensor:
         """The reparameterisation trick (Kingma and Welling 2014): mu + exp(logvar / 2) * eps."""
         return self.mu + torch.exp(0.5 * self.logvar) * torch.randn_like(self.mu)
@@ -34,6 +43,7 @@ def gaussian_kl(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
 
     0.5 * sum(logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)^2) / exp(logvar_p) - 1).
     """
+    q, p = q.float(), p.float()
     ratio = torch.exp(q.logvar - p.logvar)
     mahalanobis = (q.mu - p.mu).pow(2) * torch.exp(-p.logvar)
     return 0.5 * (ratio + mahalanobis - 1.0 - (q.logvar - p.logvar)).sum(dim=-1)
@@ -41,6 +51,7 @@ def gaussian_kl(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
 
 def standard_normal_kl(q: DiagonalGaussian) -> torch.Tensor:
     """KL(q || N(0, I)) per example [B]: 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar)."""
+    q = q.float()
     return 0.5 * (torch.exp(q.logvar) + q.mu.pow(2) - 1.0 - q.logvar).sum(dim=-1)
 
 
