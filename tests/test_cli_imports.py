@@ -86,3 +86,14 @@ def test_data_package_names_resolve_on_use():
     assert load_split is defined
     assert set(explainbench.data.__all__) <= set(dir(explainbench.data))
 
+
+def test_score_family_ref_loads_no_standard_metric_package(tmp_path):
+    (tmp_path / "refs.txt").write_text("the sound is great\n", encoding="utf-8")
+    (tmp_path / "hyps.txt").write_text("the sound is good\n", encoding="utf-8")
+    heavy = (*HEAVY, "rouge_score", "transformers", "scipy")
+    result, stdout = run_probe(
+        tmp_path, "score", "refs.txt", "hyps.txt", "--family", "ref", "--format", "json", heavy=heavy
+    )
+    assert result == {"code": 0, "loaded": []}
+    out = json.loads(stdout)
+    assert out["bleu1"] == 75.0 and "sacrebleu" not in out and "meteor" not in out
