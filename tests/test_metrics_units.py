@@ -324,3 +324,31 @@ def test_family_names_are_checked():
         _score([_s("a", "a")], families=["referenc"])
     with pytest.raises(MetricsError, match="no metric family"):
         _score([_s("a", "a")], families=[])
+
+
+@pytest.mark.parametrize("chunk_cells", [4_000_000, 300])
+def test_pair_stats_equal_the_per_pair_functions(monkeypatch, chunk_cells):
+    """All pairs at once (token-equality matrices, vectorised LCS) against bleu_stats / rouge_stats one
+    pair at a time: the same numbers to the last bit, with empty texts, repeated words, texts longer
+    than 63 tokens (the LCS falls back to lcs_length) and small chunks."""
+    from explainbench.metrics import text_ref
+
+    monkeypatch.setattr(text_ref, "_CHUNK_CELLS", chunk_cells)
+    rng = random.Random(11)
+    words = "a b c the sound is great , . strings".split()
+    refs, hyps = [], []
+    for k in range(1500):
+        n_ref = rng.randint(64, 90) if k % 37 == 0 else rng.randint(0, 18)
+        n_hyp = rng.randint(64, 90) if k % 41 == 0 else rng.randint(0, 18)
+        refs.append([rng.choice(words) for _ in range(n_ref)])
+        hyps.append([rng.choice(words) for _ in range(n_hyp)])
+    refs += [[], ["a"], [], ["a", "a", "a"]]
+    hyps += [[], [], ["a"], ["a", "a"]]
+    bleu, rouge = text_ref.pair_stats(refs, hyps)
+    pairs = list(zip(refs, hyps, strict=True))
+    np.testing.assert_array_equal(bleu, np.array([bleu_stats(r, h) for r, h in pairs]))
+    np.testing.assert_array_equal(rouge, np.array([rouge_stats(r, h) for r, h in pairs]))
+    bleu_only, no_rouge = text_ref.pair_stats(refs, hyps, with_rouge=False)
+    np.testing.assert_array_equal(bleu_only, bleu)
+    assert not no_rouge.any()
+    assert text_ref.pair_stats([], [])[0].shape == (0, len(text_ref.BLEU_COLUMNS))

@@ -24,7 +24,7 @@ from explainbench.metrics.text_ref import (
     ROUGE_COLUMNS,
     bleu_stats_from_profiles,
     ngram_profile,
-    rouge_stats_from_profiles,
+    pair_stats,
 )
 from explainbench.metrics.text_std import (
     RS_COLUMNS,
@@ -41,8 +41,6 @@ _BLOCK_ROWS = 5_000
 _METEOR: MeteorScorer | None = None
 _RS_TOKENIZER: RougeScoreTokenizer | None = None
 _SB_TOKENIZER: Sacrebleu13a | None = None
-_HYP_CACHE: dict[str, tuple] = {}  # generated text -> tokens and n-gram profiles (systems repeat themselves)
-_HYP_SB_CACHE: dict[str, tuple] = {}  # generated text -> sacreBLEU tokens and, where they differ, profiles
 
 
 @dataclass
@@ -102,52 +100,37 @@ class TextColumns:
 def _text_block(args: tuple[list[str], list[str], TextColumns]) -> np.ndarray:
     """BLEU, ROUGE (reference), rouge-score, [METEOR], sacreBLEU statistics for a block of pairs.
 
-    Each text's n-gram profile is counted once and shared by BLEU, ROUGE-N and, where sacreBLEU's
-    13a tokens equal the space tokens, by sacreBLEU's segment statistics (same definition, tested
-    equal to sacreBLEU's own extraction). Only the families asked for are computed: the reference
-    family alone never loads rouge-score's stemmer (NLTK), sacreBLEU or WordNet.
+    BLEU and ROUGE of the space tokens come from text_ref.pair_stats (all pairs of the block at once);
+    sacreBLEU's segment statistics are those BLEU statistics wherever its 13a tokens equal the space
+    tokens (same definition, tested equal to sacreBLEU's own extraction). Only the families asked for
+    are computed: the reference family alone never loads rouge-score's stemmer (NLTK), sacreBLEU or
+    WordNet.
     """
     refs, hyps, cols = args
-    with_ref, with_std = cols.reference, cols.standard
-    rs_tok = _rs_tokenizer() if with_std else None
-    sb_tok = _sb_tokenizer() if with_std else None
-    scorer = meteor_scorer() if with_std and cols.meteor else None
-    hyp_cache, sb_cache = _HYP_CACHE, _HYP_SB_CACHE
-    rows = []
-    for ref, hyp in zip(refs, hyps, strict=True):
-        rt = ref.split()
-        rp = ngram_profile(rt)
-        cached = hyp_cache.get(hyp)
-        if cached is None:
-            ht = hyp.split()
-            cached = (ht, ngram_profile(ht))
-            if len(hyp_cache) < 200_000:
-                hyp_cache[hyp] = cached
-        ht, hp = cached
-        bleu = bleu_stats_from_profiles(rp, hp, len(rt), len(ht))
-        row = bleu + rouge_stats_from_profiles(rt, ht, rp, hp) if with_ref else []
-        if with_std:
-            assert rs_tok is not None and sb_tok is not None
-            row += rs_rouge_stats(rs_tok, ref, hyp)
+    ref_tokens = [r.split() for r in refs]
+    hyp_tokens = [h.split() for h in hyps]
+    bleu, rouge = pair_stats(ref_tokens, hyp_tokens, with_rouge=cols.reference)
+    parts = [bleu, rouge] if cols.reference else []
+    if cols.standard:
+        rs_tok, sb_tok = _rs_tokenizer(), _sb_tokenizer()
+        scorer = meteor_scorer() if cols.meteor else None
+        rows = []
+        for k, (ref, hyp) in enumerate(zip(refs, hyps, strict=True)):
+            rt, ht = ref_tokens[k], hyp_tokens[k]
+            row = rs_rouge_stats(rs_tok, ref, hyp)
             if scorer is not None:
                 row.append(scorer.score(rt, ht))
-            sb_hyp = sb_cache.get(hyp)
-            if sb_hyp is None:
-                hsb = sb_tok.tokens(hyp)
-                sb_hyp = (hsb, None if hsb == ht else ngram_profile(hsb))
-                if len(sb_cache) < 200_000:
-                    sb_cache[hyp] = sb_hyp
-            hsb, hsbp = sb_hyp
-            rsb = sb_tok.tokens(ref)
-            if hsbp is None and rsb == rt:
-                sb = bleu
+            rsb, hsb = sb_tok.tokens(ref), sb_tok.tokens(hyp)
+            if rsb == rt and hsb == ht:
+                sb = bleu[k].tolist()
             else:
-                sb = bleu_stats_from_profiles(
-                    rp if rsb == rt else ngram_profile(rsb), hp if hsbp is None else hsbp, len(rsb), len(hsb)
-                )
-            row += [sb[8], sb[9], *sb[0:4], *sb[4:8]]
-        rows.append(row)
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(cols.names()))
+                sb = bleu_stats_from_profiles(ngram_profile(rsb), ngram_profile(hsb), len(rsb), len(hsb))
+            rows.append(row + [sb[8], sb[9], *sb[0:4], *sb[4:8]])
+        width = len(RS_COLUMNS) + (1 if cols.meteor else 0) + len(SACREBLEU_COLUMNS)
+        parts.append(np.asarray(rows, dtype=np.float64).reshape(len(refs), width))
+    out = np.hstack(parts) if parts else np.zeros((len(refs), 0))
+    assert out.shape[1] == len(cols.names())
+    return out
 
 
 def auto_workers(n: int, workers: int | None) -> int:
@@ -252,7 +235,9 @@ def build_table(
         )
     hyps = [s.generated for s in samples]
     cols = TextColumns(reference="reference" in chosen, standard="standard" in chosen, meteor=with_meteor)
-    job = TextJob([s.reference for s in samples], hyps, cols, auto_workers(n, workers))
+    # the reference family alone is vectorised (text_ref.pair_stats): forking costs more than it saves
+    text_workers = auto_workers(n, workers) if workers is not None or cols.standard else 1
+    job = TextJob([s.reference for s in samples], hyps, cols, text_workers)
     try:
         table = _finish_table(
             samples, hyps, job, cols, chosen, feature_set, rating_range, has_rating, interners
