@@ -74,6 +74,32 @@ def _real_features() -> list[str]:
     return sorted({r["template"][0] for r in load_plain_pickle(pickle_path) if r["template"][0]})
 
 
+def make_hypothesis(
+    ref: list[str],
+    kind: float,
+    rng: np.random.Generator,
+    generic: list[list[str]],
+    pool: list[list[str]],
+    vocab: list[str],
+) -> list[str]:
+    """What a baseline might generate for `ref`, by kind (uniform on [0, 1)): below 0.35 a generic sentence
+    (PETER-like repetition), below 0.70 another sentence of the pool, else the reference with one word
+    dropped or replaced by a vocabulary word."""
+    if kind < 0.35:
+        return generic[rng.integers(len(generic))]
+    if kind < 0.70:
+        return pool[rng.integers(len(pool))]
+    hyp = list(ref)
+    if not hyp:
+        return hyp
+    j = int(rng.integers(len(hyp)))
+    if rng.random() < 0.5:
+        del hyp[j]
+    else:
+        hyp[j] = vocab[rng.integers(len(vocab))]
+    return hyp
+
+
 def make_samples(n: int, seed: int = 0) -> tuple[list[Sample], set[str], str]:
     pool, source = sentence_pool()
     rng = np.random.default_rng(seed)
@@ -98,17 +124,7 @@ def make_samples(n: int, seed: int = 0) -> tuple[list[Sample], set[str], str]:
     kinds = rng.random(n)
     for i in range(n):
         ref = pool[ref_idx[i]]
-        if kinds[i] < 0.35:
-            hyp = generic[rng.integers(len(generic))]
-        elif kinds[i] < 0.70:
-            hyp = pool[rng.integers(len(pool))]
-        else:
-            hyp = list(ref)
-            j = int(rng.integers(len(hyp)))
-            if rng.random() < 0.5:
-                del hyp[j]
-            else:
-                hyp[j] = vocab[rng.integers(len(vocab))]
+        hyp = make_hypothesis(ref, float(kinds[i]), rng, generic, pool, vocab)
         gt = next((t for t in ref if t in fset), features[int(rng.integers(len(features)))])
         u, it = int(rng.integers(n_users)), int(rng.integers(n_items))
         rating = float(rng.integers(1, 6))

@@ -58,6 +58,37 @@ def test_score_json_reproduces_the_golden_case(tmp_path):
     assert "95% CI" in rich.stdout and "rs_rougeL" in rich.stdout and "impl:sacr" in rich.stdout
 
 
+def test_score_family_ref_is_the_reference_part_of_all(tmp_path):
+    from explainbench.metrics import metrics_of
+
+    g = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    case = next(c for c in g["cases"] if c["name"] == "hand-6")
+    refs = _write(tmp_path / "refs.txt", case["references"])
+    hyps = _write(tmp_path / "hyps.txt", case["hypotheses"])
+    feats = _write(tmp_path / "feats.txt", case["features_gt"])
+    fset = _write(tmp_path / "set.txt", g["feature_set"])
+    base = ["score", str(refs), str(hyps), "--features", str(feats), "--feature-set", str(fset)]
+    outs = {}
+    for family in ("all", "ref", "std"):
+        result = runner.invoke(app, [*base, "--format", "json", "--n-boot", "0", "--family", family])
+        assert result.exit_code == 0, result.output
+        outs[family] = json.loads(result.stdout)
+    ref_names, std_names = set(metrics_of("reference")), set(metrics_of("standard"))
+    assert {"bleu4", "usr", "fmr", "fcr", "div"} <= set(outs["ref"]) - {"signatures"} <= ref_names
+    assert {k: v for k, v in outs["all"].items() if k in ref_names} == {
+        k: v for k, v in outs["ref"].items() if k != "signatures"
+    }
+    assert not std_names & set(outs["ref"]) and not std_names & set(outs["ref"]["signatures"])
+    assert set(outs["std"]) - {"signatures"} == std_names and not ref_names & set(outs["std"])
+    assert {k: v for k, v in outs["all"].items() if k in std_names} == {
+        k: v for k, v in outs["std"].items() if k != "signatures"
+    }
+    rich = runner.invoke(app, [*base, "--family", "ref", "--n-boot", "20"])
+    assert rich.exit_code == 0 and "bleu4" in rich.stdout and "sacrebleu" not in rich.stdout
+    bad = runner.invoke(app, [*base, "--family", "reference"])
+    assert bad.exit_code == 2 and "--family" in bad.output
+
+
 def test_score_refuses_misaligned_files_with_one_line(tmp_path):
     refs = _write(tmp_path / "refs.txt", ["a b", "c d"])
     hyps = _write(tmp_path / "hyps.txt", ["a b"])

@@ -147,7 +147,7 @@ def test_rouge_score_port_equals_the_package():
 def test_sacrebleu_statistics_equal_sacrebleus_own():
     import sacrebleu
 
-    from explainbench.metrics.table import _text_block
+    from explainbench.metrics.table import TextColumns, _text_block
     from explainbench.metrics.text_std import SACREBLEU_COLUMNS, sacrebleu_from_sums, sacrebleu_stats
 
     tricky = [
@@ -161,8 +161,10 @@ def test_sacrebleu_statistics_equal_sacrebleus_own():
     pairs = _random_pairs(600, seed=5) + tricky
     refs = [r for r, _ in pairs]
     hyps = [h for _, h in pairs]
-    ours = _text_block((refs, hyps, False))[:, -len(SACREBLEU_COLUMNS) :]
+    ours = _text_block((refs, hyps, TextColumns(meteor=False)))[:, -len(SACREBLEU_COLUMNS) :]
     np.testing.assert_array_equal(ours, sacrebleu_stats(refs, hyps))
+    std_only = _text_block((refs, hyps, TextColumns(reference=False, meteor=False)))  # no BLEU/ROUGE columns
+    np.testing.assert_array_equal(std_only[:, -len(SACREBLEU_COLUMNS) :], ours)
     expected = sacrebleu.corpus_bleu(hyps, [refs]).score
     assert sacrebleu_from_sums(ours.sum(axis=0)) == pytest.approx(expected, abs=1e-9)
 

@@ -279,3 +279,76 @@ def test_membership_presence_and_counts_equal_brute_force():
     sub = m.subset(np.arange(0, n, 3))
     assert sub.n_rows == 100
     assert set(sub.keys.tolist()) == set().union(*[row_types[i] for i in range(0, n, 3)])
+
+
+def _family_samples() -> list[Sample]:
+    rng = random.Random(5)
+    words = "the sound is great good cheap strings guitar tone amp works fine, !".split()
+    out = []
+    for k in range(60):
+        ref = " ".join(rng.choice(words) for _ in range(rng.randint(0, 9)))
+        hyp = " ".join(rng.choice(words) for _ in range(rng.randint(0, 9)))
+        out.append(
+            _s(
+                ref,
+                hyp,
+                uid=f"u{k % 7}",
+                feature=rng.choice(["sound", "strings", "tone"]),
+                predicted_rating=rng.uniform(0, 6),
+                user_train_count=k % 7 + 1,
+                item_train_count=k % 4 + 1,
+                aspect_terms=["sound"] if k % 3 == 0 else [],
+            )
+        )
+    return out
+
+
+def test_one_family_equals_its_part_of_all_families():
+    samples = _family_samples()
+    kw = dict(feature_set={"sound", "strings", "tone", "amp"}, n_boot=50, seed=3, meteor=True)
+    whole = score_samples(samples, **kw).to_dict()
+    for family in ("reference", "standard", "synthetic"):
+        part = score_samples(samples, families=[family], **kw).to_dict()
+        expected = {k: v for k, v in whole["metrics"].items() if v["family"] == family}
+        assert expected and part["metrics"] == expected  # values, intervals and signatures
+        for dim in ("user", "item"):  # buckets and per-count groups too
+            for where in ("buckets", "per_count"):
+                for label, group in whole[where][dim].items():
+                    got = part[where][dim][label]
+                    assert got["n"] == group["n"]
+                    assert got["metrics"] == {k: v for k, v in group["metrics"].items() if k in expected}
+
+
+def test_family_names_are_checked():
+    with pytest.raises(MetricsError, match="did you mean 'reference'"):
+        _score([_s("a", "a")], families=["referenc"])
+    with pytest.raises(MetricsError, match="no metric family"):
+        _score([_s("a", "a")], families=[])
+
+
+@pytest.mark.parametrize("chunk_cells", [4_000_000, 300])
+def test_pair_stats_equal_the_per_pair_functions(monkeypatch, chunk_cells):
+    """All pairs at once (token-equality matrices, vectorised LCS) against bleu_stats / rouge_stats one
+    pair at a time: the same numbers to the last bit, with empty texts, repeated words, texts longer
+    than 63 tokens (the LCS falls back to lcs_length) and small chunks."""
+    from explainbench.metrics import text_ref
+
+    monkeypatch.setattr(text_ref, "_CHUNK_CELLS", chunk_cells)
+    rng = random.Random(11)
+    words = "a b c the sound is great , . strings".split()
+    refs, hyps = [], []
+    for k in range(1500):
+        n_ref = rng.randint(64, 90) if k % 37 == 0 else rng.randint(0, 18)
+        n_hyp = rng.randint(64, 90) if k % 41 == 0 else rng.randint(0, 18)
+        refs.append([rng.choice(words) for _ in range(n_ref)])
+        hyps.append([rng.choice(words) for _ in range(n_hyp)])
+    refs += [[], ["a"], [], ["a", "a", "a"]]
+    hyps += [[], [], ["a"], ["a", "a"]]
+    bleu, rouge = text_ref.pair_stats(refs, hyps)
+    pairs = list(zip(refs, hyps, strict=True))
+    np.testing.assert_array_equal(bleu, np.array([bleu_stats(r, h) for r, h in pairs]))
+    np.testing.assert_array_equal(rouge, np.array([rouge_stats(r, h) for r, h in pairs]))
+    bleu_only, no_rouge = text_ref.pair_stats(refs, hyps, with_rouge=False)
+    np.testing.assert_array_equal(bleu_only, bleu)
+    assert not no_rouge.any()
+    assert text_ref.pair_stats([], [])[0].shape == (0, len(text_ref.BLEU_COLUMNS))

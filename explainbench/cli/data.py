@@ -5,31 +5,21 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from explainbench.cli.errors import fail
-from explainbench.data import (
-    PUBLISHED,
-    DataError,
-    PrepareOptions,
-    SyntheticSpec,
-    dataset_stats,
-    explainbench_home,
-    import_peter,
-    import_raw,
-    list_datasets,
-    parse_buckets,
-    prepare_synthetic,
-    published_message,
-)
-from explainbench.data.home import dataset_dir
-from explainbench.data.sources.synthetic import PRESETS
-from explainbench.data.sources.synthetic_world import DOMAINS
-from explainbench.data.stats import TABLE1_ROWS
-from explainbench.data.store import DatasetExists, read_manifest
+from explainbench.data.buckets import parse_buckets
+from explainbench.data.errors import DataError
+from explainbench.data.home import dataset_dir, explainbench_home
+
+if TYPE_CHECKING:
+    from explainbench.data.store import PrepareOptions
+
+# The commands import the rest of explainbench.data (pyarrow, datasets) when they run, not at start-up.
 
 console = Console()
 
@@ -72,6 +62,8 @@ def _options(
     max_words: int,
     buckets: str,
 ) -> PrepareOptions:
+    from explainbench.data.store import PrepareOptions
+
     try:
         parsed = parse_buckets(buckets)
     except ValueError as exc:
@@ -113,6 +105,8 @@ FORCE = typer.Option(False, "--force", help="Rebuild the dataset when it exists 
 
 
 def _done(path: Path) -> None:
+    from explainbench.data.store import read_manifest
+
     m = read_manifest(path)
     c = m["counts"]
     console.print(
@@ -149,6 +143,11 @@ def prepare_cmd(
 
     Example: explainbench data prepare synthetic --domain hotel --seed 1
     """
+    from explainbench.data.prepare import PUBLISHED, SyntheticSpec, prepare_synthetic, published_message
+    from explainbench.data.sources.raw import import_raw
+    from explainbench.data.sources.synthetic import PRESETS
+    from explainbench.data.store import DatasetExists, read_manifest
+
     try:
         options = _options(max_reviews, split_seed, vocab_from, vocab_size, max_words, buckets)
         if name in PUBLISHED:
@@ -210,6 +209,9 @@ def import_cmd(
 
     Example: explainbench data import amazon reviews_Movies_and_TV_5.json.gz --name amazon --max-reviews 20
     """
+    from explainbench.data.sources.peter import import_peter
+    from explainbench.data.sources.raw import import_raw
+
     try:
         options = _options(max_reviews, split_seed, vocab_from, vocab_size, max_words, buckets)
         if kind is ImportSource.peter:
@@ -240,6 +242,10 @@ def list_cmd() -> None:
 
     Example: explainbench data list
     """
+    from explainbench.data.load import list_datasets
+    from explainbench.data.sources.synthetic import PRESETS
+    from explainbench.data.sources.synthetic_world import DOMAINS
+
     try:
         manifests = list_datasets()
     except DataError as exc:
@@ -275,6 +281,8 @@ def _cell(key: str, value: float | int) -> str:
 
 def render_table1(stats: list[dict], fmt: Format) -> str | Table:
     """Table 1 of the paper: one column per dataset."""
+    from explainbench.data.stats import TABLE1_ROWS
+
     if fmt is Format.json:
         return json.dumps(stats if len(stats) > 1 else stats[0], indent=2)
     names = [s["name"] for s in stats]
@@ -303,6 +311,8 @@ def stats_cmd(
 
     Example: explainbench data stats synthetic --format markdown
     """
+    from explainbench.data.load import dataset_stats
+
     try:
         stats = [dataset_stats(n) for n in names]
     except DataError as exc:

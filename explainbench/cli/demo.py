@@ -9,7 +9,6 @@ from rich.markup import escape
 from explainbench.cli.data import Format, render_table1
 from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.cli.run import cli_errors, describe, wide_console
-from explainbench.data import dataset_stats
 from explainbench.report.table2 import compare_view
 from explainbench.report.tables import render_rich
 from explainbench.runner.demo import DEMO_DATA, DEMO_THREADS, run_demo
@@ -44,6 +43,8 @@ def register(app: typer.Typer) -> None:
             )
         for outcome in result.outcomes:
             describe(outcome, err.print)
+        from explainbench.data.load import dataset_stats
+
         with cli_errors():
             console.print(render_table1([dataset_stats(data)], Format.rich))
         console.print(render_rich(compare_view(result.table)))

@@ -22,6 +22,18 @@ class Format(str, Enum):
     json = "json"
 
 
+class Family(str, Enum):
+    ref = "ref"
+    std = "std"
+    all = "all"
+
+
+# --family -> the registry's families (None: every family)
+FAMILY_NAMES: dict[Family, tuple[str, ...] | None] = {
+    Family.ref: ("reference",),
+    Family.std: ("standard",),
+    Family.all: None,
+}
 
 
 def score(
@@ -34,13 +46,20 @@ def score(
         help="The dataset's features, one a line (FCR denominator); default: --features' values.",
     ),
     fmt: Format = typer.Option(Format.rich, "--format", help="rich table or a flat JSON object."),
+    family: Family = typer.Option(
+        Family.all,
+        "--family",
+        help="ref: the reference code's BLEU/ROUGE/USR/FMR/FCR/DIV only; std: sacreBLEU, rouge-score, "
+        "METEOR, distinct-n only; all: both. A family left out is not computed at all.",
+    ),
     n_boot: int = N_BOOT,
     seed: int = typer.Option(0, "--seed", min=0, help="Bootstrap seed."),
     meteor: bool = METEOR,
 ) -> None:
-    """Score HYPS against REFS with both metric families; print each value with its signature.
+    """Score HYPS against REFS with both metric families (or one, --family); print each value with its
+    signature.
 
-    Example: explainbench score refs.txt hyps.txt --features feats.txt --format json
+    Example: explainbench score refs.txt hyps.txt --features feats.txt --family ref --format json
     """
     from explainbench.metrics import METRICS, MetricsError, score_samples
     from explainbench.metrics.external import read_lines, samples_from_text
@@ -55,7 +74,13 @@ def score(
         elif features is not None:
             fset = {s.feature for s in samples if s.feature} or None
         report = score_samples(
-            samples, feature_set=fset, n_boot=n_boot, seed=seed, meteor=meteor, per_count=False
+            samples,
+            feature_set=fset,
+            n_boot=n_boot,
+            seed=seed,
+            meteor=meteor,
+            per_count=False,
+            families=FAMILY_NAMES[family],
         )
     except MetricsError as exc:
         fail(str(exc))

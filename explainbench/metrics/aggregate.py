@@ -17,8 +17,10 @@ from explainbench.metrics.text_std import sacrebleu_from_sums, sacrebleu_from_su
 
 
 def available_metrics(table: StatTable) -> list[str]:
-    """The registry's metrics that this table can compute, in registry order."""
-    return [name for name, spec in METRICS.items() if spec.needs in table.flags]
+    """The registry's metrics that this table can compute (its inputs and families), in registry order."""
+    return [
+        name for name, spec in METRICS.items() if spec.needs in table.flags and spec.family in table.families
+    ]
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:

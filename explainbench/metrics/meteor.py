@@ -12,6 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from explainbench.metrics.wordnet import WordNetFiles
 
 ALPHA, BETA, GAMMA = 0.9, 3.0, 0.5
 
@@ -47,24 +51,20 @@ class CachedWordNet:
 
     NLTK builds a full Synset (pointers, sense keys, satellite heads) for each offset; METEOR only
     reads lemma names, so the names are read from the data line (the same parse: hex lemma count,
-    syntactic marker stripped) after NLTK's own morphy and index look-up. Tested equal to NLTK.
+    syntactic marker stripped) after morphy and the index look-up (wordnet.WordNetFiles, the same
+    answers as NLTK's). Tested equal to NLTK.
     """
 
-    def __init__(self, reader: object) -> None:
-        self.reader = reader
+    def __init__(self, files: WordNetFiles) -> None:
+        self.files = files
         self.cache: dict[str, list[_SynonymSet]] = {}
         self._names: dict[tuple[str, int], tuple[str, ...]] = {}
-        self._files: dict[str, object] = {}
 
     def _lemma_names(self, pos: str, offset: int) -> tuple[str, ...]:
         key = (_DATA_FILE[pos], offset)
         out = self._names.get(key)
         if out is None:
-            fh = self._files.get(key[0])
-            if fh is None:
-                fh = self._files[key[0]] = open(self.reader.abspath(key[0]).path, "rb")  # noqa: SIM115
-            fh.seek(offset)
-            fields = fh.readline().decode("utf-8").split("|")[0].split()
+            fields = self.files.data_line(key[0], offset).decode("utf-8").split("|")[0].split()
             count = int(fields[3], 16)
             out = tuple(_MARKER.match(name).group(1) for name in fields[4 : 4 + 2 * count : 2])
             self._names[key] = out
@@ -74,11 +74,10 @@ class CachedWordNet:
         out = self.cache.get(word)
         if out is None:
             lemma = word.lower()
-            index = self.reader._lemma_pos_offset_map
             names: set[str] = set()
             for pos in _POS_LIST:
-                for form in self.reader._morphy(lemma, pos, True):
-                    for offset in index[form].get(pos, []):
+                for form in self.files.morphy(lemma, pos):
+                    for offset in self.files.offsets(form, pos):
                         names.update(n for n in self._lemma_names(pos, offset) if n.find("_") < 0)
             out = self.cache[word] = [_SynonymSet(tuple(_Lemma(n) for n in sorted(names)))]
         return out
@@ -160,10 +159,7 @@ class MeteorScorer:
         self._stemmer: CachedStemmer | None = None
         self._synonyms: dict[str, frozenset[str]] = {}
         if self.unavailable is None:
-            from nltk.corpus import wordnet
-
-            wordnet.ensure_loaded()
-            self._wordnet = CachedWordNet(wordnet)
+            self._wordnet = CachedWordNet(wordnet.load_wordnet())
             self._stemmer = CachedStemmer()
 
     def synonyms(self, word: str) -> frozenset[str]:

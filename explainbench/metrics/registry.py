@@ -11,6 +11,7 @@ package computes the number.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 
@@ -223,6 +224,22 @@ def metrics_of(family: str) -> list[str]:
     if family not in FAMILIES:
         raise MetricsError(f"unknown metric family {family!r}; known: {', '.join(FAMILIES)}")
     return [name for name, spec in METRICS.items() if spec.family == family]
+
+
+def check_families(families: Collection[str] | None) -> frozenset[str]:
+    """The families to score (None: all of them); refuses unknown names and an empty selection."""
+    if families is None:
+        return frozenset(FAMILIES)
+    if isinstance(families, str):
+        families = [families]
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], FAMILIES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MetricsError(f"unknown metric family {unknown[0]!r}{hint}; known: {', '.join(FAMILIES)}")
+    if not families:
+        raise MetricsError(f"no metric family selected; choose from {', '.join(FAMILIES)}")
+    return frozenset(families)
 
 
 def check_names(names: list[str]) -> None:

@@ -184,6 +184,7 @@ def score_samples(
     meteor: bool = True,
     per_count: bool = True,
     workers: int | None = None,
+    families: Collection[str] | None = None,
 ) -> MetricReport:
     """Score samples with every metric their fields allow.
 
@@ -191,16 +192,24 @@ def score_samples(
     buckets: the dataset's bucket edges (None: explainbench.data.buckets.DEFAULT_BUCKETS); buckets and
     per-count groups use user_train_count / item_train_count (counts <= 0 are left out).
     RMSE/MAE need predicted_rating on every sample; spec_* need aspect_terms / detail.
-    workers: processes for text statistics and bootstrap (default: 2 from 20,000 samples, else 1).
+    workers: processes for text statistics and bootstrap (default: 2 from 20,000 samples, else 1; the
+    reference family's text statistics alone take 1).
+    families: the metric families to compute (registry.FAMILIES; None: all); the others are skipped
+    entirely (no statistics, no package imports), and their metrics are absent from the report.
     """
     from explainbench.data.buckets import DEFAULT_BUCKETS, bucket_of
 
     buckets = DEFAULT_BUCKETS if buckets is None else buckets
     check_options(feature_set, rating_range, n_boot)
-    workers = auto_workers(len(samples), workers)
+    given_workers, workers = workers, auto_workers(len(samples), workers)
     start = time.perf_counter()
     table, why_no_meteor = build_table(
-        samples, feature_set=feature_set, rating_range=rating_range, meteor=meteor, workers=workers
+        samples,
+        feature_set=feature_set,
+        rating_range=rating_range,
+        meteor=meteor,
+        workers=given_workers,
+        families=families,
     )
     names = available_metrics(table)
     tasks: dict[str, tuple[str, np.ndarray | None, list[str], int, int]] = {

@@ -16,6 +16,8 @@ from itertools import chain
 
 import numpy as np
 
+from explainbench.metrics.registry import FAMILIES
+
 
 class Interner:
     """Maps hashable keys (token tuples, words) to dense ids; shared by tables that are compared."""
@@ -180,6 +182,7 @@ class StatTable:
     n_feature_set: int = 0  # FCR denominator (0: feature metrics not computed)
     unit: np.ndarray | None = None  # int64 (rows,): user index of each row (by-user tests)
     flags: frozenset[str] = frozenset()  # which optional metric groups the table carries
+    families: frozenset[str] = frozenset(FAMILIES)  # the metric families scored (registry.FAMILIES)
 
     @property
     def n(self) -> int:
@@ -209,6 +212,7 @@ class StatTable:
             n_feature_set=self.n_feature_set,
             unit=None if self.unit is None else self.unit[keep],
             flags=self.flags,
+            families=self.families,
         )
 
 
@@ -223,6 +227,7 @@ def stack_tables(a: StatTable, b: StatTable) -> StatTable:
         n_feature_set=a.n_feature_set,
         unit=None if a.unit is None or b.unit is None else np.r_[a.unit, b.unit],
         flags=a.flags & b.flags,
+        families=a.families & b.families,
     )
 
 

@@ -17,13 +17,14 @@ import numpy as np
 from explainbench.api.results import Sample
 from explainbench.metrics.errors import MetricsError
 from explainbench.metrics.meteor import MeteorScorer
+from explainbench.metrics.registry import check_families
 from explainbench.metrics.stats import Interner, Membership, StatTable
 from explainbench.metrics.text_ref import (
     BLEU_COLUMNS,
     ROUGE_COLUMNS,
     bleu_stats_from_profiles,
     ngram_profile,
-    rouge_stats_from_profiles,
+    pair_stats,
 )
 from explainbench.metrics.text_std import (
     RS_COLUMNS,
@@ -40,7 +41,6 @@ _BLOCK_ROWS = 5_000
 _METEOR: MeteorScorer | None = None
 _RS_TOKENIZER: RougeScoreTokenizer | None = None
 _SB_TOKENIZER: Sacrebleu13a | None = None
-_HYP_CACHE: dict[str, tuple] = {}  # generated text -> tokens and n-gram profiles (systems repeat themselves)
 
 
 @dataclass
@@ -76,46 +76,61 @@ def _sb_tokenizer() -> Sacrebleu13a:
     return _SB_TOKENIZER
 
 
-def _text_block(args: tuple[list[str], list[str], bool]) -> np.ndarray:
+@dataclass(frozen=True)
+class TextColumns:
+    """Which text statistics a block computes: the reference family's BLEU and ROUGE, the standard
+    family's rouge-score and sacreBLEU, and METEOR (standard, where WordNet is there)."""
+
+    reference: bool = True
+    standard: bool = True
+    meteor: bool = False
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        if self.reference:
+            out += BLEU_COLUMNS + ROUGE_COLUMNS
+        if self.standard:
+            out += RS_COLUMNS
+            if self.meteor:
+                out.append("meteor")
+            out += SACREBLEU_COLUMNS
+        return out
+
+
+def _text_block(args: tuple[list[str], list[str], TextColumns]) -> np.ndarray:
     """BLEU, ROUGE (reference), rouge-score, [METEOR], sacreBLEU statistics for a block of pairs.
 
-    Each text's n-gram profile is counted once and shared by BLEU, ROUGE-N and, where sacreBLEU's
-    13a tokens equal the space tokens, by sacreBLEU's segment statistics (same definition, tested
-    equal to sacreBLEU's own extraction).
+    BLEU and ROUGE of the space tokens come from text_ref.pair_stats (all pairs of the block at once);
+    sacreBLEU's segment statistics are those BLEU statistics wherever its 13a tokens equal the space
+    tokens (same definition, tested equal to sacreBLEU's own extraction). Only the families asked for
+    are computed: the reference family alone never loads rouge-score's stemmer (NLTK), sacreBLEU or
+    WordNet.
     """
-    refs, hyps, with_meteor = args
-    rs_tok = _rs_tokenizer()
-    sb_tok = _sb_tokenizer()
-    scorer = meteor_scorer() if with_meteor else None
-    hyp_cache = _HYP_CACHE
-    rows = []
-    for ref, hyp in zip(refs, hyps, strict=True):
-        rt = ref.split()
-        rp = ngram_profile(rt)
-        cached = hyp_cache.get(hyp)
-        if cached is None:
-            ht = hyp.split()
-            hsb = sb_tok.tokens(hyp)
-            cached = (ht, ngram_profile(ht), hsb, None if hsb == ht else ngram_profile(hsb))
-            if len(hyp_cache) < 200_000:
-                hyp_cache[hyp] = cached
-        ht, hp, hsb, hsbp = cached
-        bleu = bleu_stats_from_profiles(rp, hp, len(rt), len(ht))
-        row = bleu + rouge_stats_from_profiles(rt, ht, rp, hp) + rs_rouge_stats(rs_tok, ref, hyp)
-        if scorer is not None:
-            row.append(scorer.score(rt, ht))
-        rsb = sb_tok.tokens(ref)
-        if hsbp is None and rsb == rt:
-            sb = bleu
-        else:
-            sb = bleu_stats_from_profiles(
-                rp if rsb == rt else ngram_profile(rsb), hp if hsbp is None else hsbp, len(rsb), len(hsb)
-            )
-        row += [sb[8], sb[9], *sb[0:4], *sb[4:8]]
-        rows.append(row)
-    width = len(BLEU_COLUMNS) + len(ROUGE_COLUMNS) + len(RS_COLUMNS) + (1 if with_meteor else 0)
-    width += len(SACREBLEU_COLUMNS)
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
+    refs, hyps, cols = args
+    ref_tokens = [r.split() for r in refs]
+    hyp_tokens = [h.split() for h in hyps]
+    bleu, rouge = pair_stats(ref_tokens, hyp_tokens, with_rouge=cols.reference)
+    parts = [bleu, rouge] if cols.reference else []
+    if cols.standard:
+        rs_tok, sb_tok = _rs_tokenizer(), _sb_tokenizer()
+        scorer = meteor_scorer() if cols.meteor else None
+        rows = []
+        for k, (ref, hyp) in enumerate(zip(refs, hyps, strict=True)):
+            rt, ht = ref_tokens[k], hyp_tokens[k]
+            row = rs_rouge_stats(rs_tok, ref, hyp)
+            if scorer is not None:
+                row.append(scorer.score(rt, ht))
+            rsb, hsb = sb_tok.tokens(ref), sb_tok.tokens(hyp)
+            if rsb == rt and hsb == ht:
+                sb = bleu[k].tolist()
+            else:
+                sb = bleu_stats_from_profiles(ngram_profile(rsb), ngram_profile(hsb), len(rsb), len(hsb))
+            rows.append(row + [sb[8], sb[9], *sb[0:4], *sb[4:8]])
+        width = len(RS_COLUMNS) + (1 if cols.meteor else 0) + len(SACREBLEU_COLUMNS)
+        parts.append(np.asarray(rows, dtype=np.float64).reshape(len(refs), width))
+    out = np.hstack(parts) if parts else np.zeros((len(refs), 0))
+    assert out.shape[1] == len(cols.names())
+    return out
 
 
 def auto_workers(n: int, workers: int | None) -> int:
@@ -130,16 +145,19 @@ class TextJob:
     """The text statistics of all pairs, started at construction. With workers > 1 they run in forked
     processes while the caller does its own share (the set statistics); result() waits for them."""
 
-    def __init__(self, refs: list[str], hyps: list[str], with_meteor: bool, workers: int) -> None:
+    def __init__(self, refs: list[str], hyps: list[str], cols: TextColumns, workers: int) -> None:
         self._blocks = [
-            (refs[i : i + _BLOCK_ROWS], hyps[i : i + _BLOCK_ROWS], with_meteor)
+            (refs[i : i + _BLOCK_ROWS], hyps[i : i + _BLOCK_ROWS], cols)
             for i in range(0, len(refs), _BLOCK_ROWS)
         ]
         self._pool = None
         self._pending = None
         if workers > 1 and len(self._blocks) > 1:
-            if with_meteor:
-                meteor_scorer()  # load WordNet before forking: the workers share it
+            if cols.standard:  # load the tokenisers (and WordNet) before forking: the workers share them
+                _rs_tokenizer()
+                _sb_tokenizer()
+                if cols.meteor:
+                    meteor_scorer()
             self._pool = multiprocessing.get_context("fork").Pool(workers)
             self._pending = self._pool.map_async(_text_block, self._blocks, chunksize=1)
 
@@ -191,14 +209,20 @@ def build_table(
     meteor: bool,
     interners: Interners | None = None,
     workers: int | None = None,
+    families: Collection[str] | None = None,
 ) -> tuple[StatTable, str | None]:
-    """Score every sample once; returns the table and, if METEOR was asked for but is missing, why."""
+    """Score every sample once; returns the table and, if METEOR was asked for but is missing, why.
+
+    families: the metric families to compute (registry.FAMILIES; None: all). The statistics of the
+    other families are not computed at all (their packages are not even imported).
+    """
+    chosen = check_families(families)
     validate_samples(samples)
     interners = interners or Interners()
     n = len(samples)
     unavailable = None
     with_meteor = False
-    if meteor:
+    if meteor and "standard" in chosen:
         unavailable = meteor_scorer().unavailable
         with_meteor = unavailable is None
     predicted = [s.predicted_rating for s in samples]
@@ -210,10 +234,13 @@ def build_table(
             "predicted_rating while others do: give every sample a prediction or none"
         )
     hyps = [s.generated for s in samples]
-    job = TextJob([s.reference for s in samples], hyps, with_meteor, auto_workers(n, workers))
+    cols = TextColumns(reference="reference" in chosen, standard="standard" in chosen, meteor=with_meteor)
+    # the reference family alone is vectorised (text_ref.pair_stats): forking costs more than it saves
+    text_workers = auto_workers(n, workers) if workers is not None or cols.standard else 1
+    job = TextJob([s.reference for s in samples], hyps, cols, text_workers)
     try:
         table = _finish_table(
-            samples, hyps, job, feature_set, rating_range, has_rating, with_meteor, interners
+            samples, hyps, job, cols, chosen, feature_set, rating_range, has_rating, interners
         )
     except BaseException:
         job.cancel()
@@ -225,19 +252,22 @@ def _finish_table(
     samples: Sequence[Sample],
     hyps: list[str],
     job: TextJob,
+    cols: TextColumns,
+    families: frozenset[str],
     feature_set: Collection[str] | None,
     rating_range: tuple[float, float],
     has_rating: bool,
-    with_meteor: bool,
     interners: Interners,
 ) -> StatTable:
     """The set statistics (done here, in the caller, so that type ids are shared across tables), then
-    the text statistics from the job."""
+    the text statistics from the job. USR, FMR/FCR/DIV and RMSE/MAE belong to the reference family,
+    distinct-n to the standard family: a family left out costs nothing here."""
     n = len(samples)
-    columns = list(BLEU_COLUMNS + ROUGE_COLUMNS + RS_COLUMNS) + (["meteor"] if with_meteor else [])
-    columns += list(SACREBLEU_COLUMNS)
-    flags = {"text"} | ({"meteor"} if with_meteor else set())
-    feats = frozenset(feature_set) if feature_set is not None else None
+    columns = cols.names()
+    flags = {"text"} | ({"meteor"} if cols.meteor else set())
+    with_ref, with_std, with_synthetic = cols.reference, cols.standard, "synthetic" in families
+    feats = frozenset(feature_set) if feature_set is not None and with_ref else None
+    has_rating = has_rating and with_ref
     sentence_ids, feature_rows, unigram_rows, bigram_rows = [], [], [], []
     # fmr hit, squared / absolute rating error, aspect + detail hit/has, counts: unigrams, bigrams, features
     extra = np.zeros((n, 10))
@@ -245,9 +275,11 @@ def _finish_table(
     sent_ids, uni_ids, bi_ids = interners.sentence.ids, interners.unigram.ids, interners.bigram.ids
     for i, s in enumerate(samples):
         tokens = hyps[i].split()
-        sentence_ids.append((sent_ids.setdefault(tuple(tokens), len(sent_ids)),))
-        unigram_rows.append({uni_ids.setdefault(t, len(uni_ids)) for t in tokens})
-        bigram_rows.append({bi_ids.setdefault(g, len(bi_ids)) for g in zip(tokens, tokens[1:])})  # noqa: B905
+        if with_ref:
+            sentence_ids.append((sent_ids.setdefault(tuple(tokens), len(sent_ids)),))
+        if with_std:
+            unigram_rows.append({uni_ids.setdefault(t, len(uni_ids)) for t in tokens})
+            bigram_rows.append({bi_ids.setdefault(g, len(bi_ids)) for g in zip(tokens, tokens[1:])})  # noqa: B905
         extra[i, 7] = len(tokens)
         extra[i, 8] = max(len(tokens) - 1, 0)
         if feats is not None:
@@ -259,11 +291,11 @@ def _finish_table(
             p = min(max(float(s.predicted_rating), lo), hi)
             err = p - float(s.rating)
             extra[i, 1], extra[i, 2] = err * err, abs(err)
-        if s.aspect_terms:
+        if s.aspect_terms and with_synthetic:
             lowered = [t.lower() for t in tokens]
             extra[i, 4] = 1.0
             extra[i, 3] = float(any(_phrase_in(term.lower().split(), lowered) for term in s.aspect_terms))
-        if s.detail.strip():
+        if with_synthetic and s.detail.strip():
             lowered = [t.lower() for t in tokens]
             extra[i, 6] = 1.0
             extra[i, 5] = float(_phrase_in(s.detail.lower().split(), lowered))
@@ -279,11 +311,12 @@ def _finish_table(
         "n_bigrams",
         "n_features",
     ]
-    memberships = {
-        "sentence": Membership.from_rows(sentence_ids),
-        "unigram": Membership.from_rows(unigram_rows),
-        "bigram": Membership.from_rows(bigram_rows),
-    }
+    memberships: dict[str, Membership] = {}
+    if with_ref:
+        memberships["sentence"] = Membership.from_rows(sentence_ids)
+    if with_std:
+        memberships["unigram"] = Membership.from_rows(unigram_rows)
+        memberships["bigram"] = Membership.from_rows(bigram_rows)
     if feats is not None:
         flags.add("features")
         memberships["feature"] = Membership.from_rows(feature_rows)
@@ -300,4 +333,5 @@ def _finish_table(
         n_feature_set=len(feats) if feats is not None else 0,
         unit=np.asarray([interners.user(s.user_id) for s in samples], dtype=np.int64),
         flags=frozenset(flags),
+        families=families,
     )
