@@ -6,10 +6,13 @@ two passes (loss() computes the training architecture whatever the mode).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 
 import pytest
 import torch
+from transformers import GPT2LMHeadModel
 
 from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
@@ -321,6 +324,30 @@ def test_cached_decoding_equals_full_recomputation() -> None:
     for row, expected in zip(greedy.tolist(), tokens[:, 1:].tolist(), strict=True):
         cut = expected.index(VOCAB.eos_id) + 1 if VOCAB.eos_id in expected else len(expected)
         assert row[:cut] == expected[:cut]
+
+
+def test_decoder_is_gpt2_with_gelu_new() -> None:
+    """GPTDecoder's MLP uses torch's tanh-GELU kernel: GPT-2's "gelu_new" formula (written out here), and
+    the logits equal transformers' GPT-2 with "gelu_new" and the same weights."""
+    module = _module(seed=4).eval()
+    gpt = module.decoder.gpt
+    x = torch.linspace(-6.0, 6.0, 1201)
+    gelu_new = 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+    for block in gpt.transformer.h:
+        torch.testing.assert_close(block.mlp.act(x), gelu_new, atol=1e-6, rtol=1e-5)
+    config = copy.deepcopy(gpt.config)
+    config.activation_function = "gelu_new"
+    reference = GPT2LMHeadModel(config).eval()
+    reference.load_state_dict(gpt.state_dict())
+    g = torch.Generator().manual_seed(4)
+    t_1, t_2 = torch.randn(2, 6, module.config.d_model, generator=g)
+    tokens = _batch(seed=4).text[:, :-1]
+    with torch.no_grad():
+        got = module.decoder.teacher_forced_logits(t_1, t_2, tokens)
+        embeddings = torch.cat([torch.stack([t_1, t_2], dim=1), reference.transformer.wte(tokens)], dim=1)
+        expected = reference(inputs_embeds=embeddings, use_cache=False).logits[:, 2:]
+    assert got.shape == expected.shape == (6, tokens.shape[1], VOCAB.size)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_word_embeddings_are_shared_by_encoder_and_decoder() -> None:

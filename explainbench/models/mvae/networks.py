@@ -182,6 +182,9 @@ class GPTDecoder(nn.Module):
             bos_token_id=vocab.bos_id,
             eos_token_id=vocab.eos_id,
             pad_token_id=vocab.pad_id,
+            # GPT-2's tanh-approximated GELU as torch's one kernel; transformers' default "gelu_new" spells
+            # the same formula out in seven tensor operations (and as many in the backward pass)
+            activation_function="gelu_pytorch_tanh",
         )
         self.gpt = GPT2LMHeadModel(gpt2)
 
