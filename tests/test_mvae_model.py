@@ -328,7 +328,8 @@ def test_cached_decoding_equals_full_recomputation() -> None:
 
 def test_decoder_is_gpt2_with_gelu_new() -> None:
     """GPTDecoder's MLP uses torch's tanh-GELU kernel: GPT-2's "gelu_new" formula (written out here), and
-    the logits equal transformers' GPT-2 with "gelu_new" and the same weights."""
+    the logits equal transformers' GPT-2 with "gelu_new" and the same weights after T1, T2 (teacher forcing
+    projects only the token positions)."""
     module = _module(seed=4).eval()
     gpt = module.decoder.gpt
     x = torch.linspace(-6.0, 6.0, 1201)
@@ -346,6 +347,7 @@ def test_decoder_is_gpt2_with_gelu_new() -> None:
         got = module.decoder.teacher_forced_logits(t_1, t_2, tokens)
         embeddings = torch.cat([torch.stack([t_1, t_2], dim=1), reference.transformer.wte(tokens)], dim=1)
         expected = reference(inputs_embeds=embeddings, use_cache=False).logits[:, 2:]
+        assert module.decoder.teacher_forced_logits(t_1, t_2, tokens[:, :0]).shape == (6, 0, VOCAB.size)
     assert got.shape == expected.shape == (6, tokens.shape[1], VOCAB.size)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 

@@ -199,11 +199,14 @@ class GPTDecoder(nn.Module):
     def teacher_forced_logits(
         self, t_1: torch.Tensor, t_2: torch.Tensor, tokens: torch.Tensor
     ) -> torch.Tensor:
-        """Logits [B, L, V] at the positions of tokens [B, L]: logits[:, t] predicts tokens' successor."""
+        """Logits [B, L, V] at the positions of tokens [B, L]: logits[:, t] predicts tokens' successor.
+
+        The output layer runs on those L positions only (`logits_to_keep`), not on T1, T2."""
         prefix = torch.stack([t_1, t_2], dim=1)
         embeddings = torch.cat([prefix, self.word_embeddings(tokens)], dim=1)
-        logits = self.gpt(inputs_embeds=embeddings, use_cache=False).logits
-        return logits[:, self.n_prefix :]
+        n = tokens.shape[1]
+        logits = self.gpt(inputs_embeds=embeddings, use_cache=False, logits_to_keep=n).logits  # 0: all
+        return logits[:, logits.shape[1] - n :]
 
     def start(self, t_1: torch.Tensor, t_2: torch.Tensor) -> object:
         """Run the prefix [T1, T2] once and return GPT-2's key/value cache."""
