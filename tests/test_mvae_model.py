@@ -326,6 +326,33 @@ def test_cached_decoding_equals_full_recomputation() -> None:
         assert row[:cut] == expected[:cut]
 
 
+def test_recognition_last_layer_at_c1_c2_equals_the_full_encoder() -> None:
+    """special_outputs runs the last encoder layer at C_1, C_2 only: the same O_1, O_2 and gradients as
+    torch's TransformerEncoder over every position (dropout 0, so train mode is deterministic too)."""
+    module = _module(seed=2)
+    recognition = module.recognition
+    tokens = _batch(seed=2).text[:, 1:]
+    mask = torch.cat([torch.zeros(len(tokens), 2, dtype=torch.bool), tokens.eq(VOCAB.pad_id)], dim=1)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(len(tokens), tokens.shape[1] + 2, module.config.d_model, generator=g)
+
+    def full() -> torch.Tensor:
+        return recognition.encoder(x, src_key_padding_mask=mask)[:, :2]
+
+    for train in (True, False):
+        recognition.train(train)
+        torch.testing.assert_close(recognition.special_outputs(x, mask), full(), atol=1e-5, rtol=1e-5)
+    recognition.train()
+    weights = torch.randn(len(tokens), 2, module.config.d_model, generator=g)
+    grads = []
+    for outputs in (lambda: recognition.special_outputs(x, mask), full):
+        recognition.zero_grad()
+        (outputs() * weights).sum().backward()
+        grads.append([p.grad.clone() for p in recognition.encoder.parameters()])
+    for got_grad, full_grad in zip(*grads, strict=True):
+        torch.testing.assert_close(got_grad, full_grad, atol=1e-5, rtol=1e-4)
+
+
 def test_decoder_is_gpt2_with_gelu_new() -> None:
     """GPTDecoder's MLP uses torch's tanh-GELU kernel: GPT-2's "gelu_new" formula (written out here), and
     the logits equal transformers' GPT-2 with "gelu_new" and the same weights after T1, T2 (teacher forcing
