@@ -154,6 +154,12 @@ class PeterModule(ExplainerModule):
         self.input_dropout = nn.Dropout(config.dropout)
         max_positions = self.n_prefix + max(config.max_words, config.gen_max_len) + 2
         self.register_buffer("positions", sinusoid_table(max_positions, d), persistent=False)
+        # the mask of every length is the top-left corner of the longest one: both built once, on the
+        # module's device (no mask built and copied to the device at every forward pass)
+        self.register_buffer("peter_allowed", peter_attention_mask(max_positions), persistent=False)
+        self.register_buffer(
+            "causal_allowed", peter_attention_mask(max_positions, peter=False), persistent=False
+        )
         r = config.init_range
         for emb in (self.user_embeddings, self.item_embeddings, self.word_embeddings):
             nn.init.uniform_(emb.weight, -r, r)
@@ -176,6 +182,11 @@ class PeterModule(ExplainerModule):
         t = embedded.shape[1]
         return self.input_dropout(embedded * self.scale + self.positions[start : start + t])
 
+    def mask(self, length: int) -> torch.Tensor:
+        """peter_attention_mask(length, peter=config.peter_mask), sliced from a buffer built once."""
+        allowed = self.peter_allowed if self.config.peter_mask else self.causal_allowed
+        return allowed[:length, :length]
+
     def hidden(self, batch: Batch, words: torch.Tensor) -> torch.Tensor:
         """Hidden states [B, n_prefix + T, d] of [u, i, (f), words] under the PETER (or causal) mask.
 
@@ -184,7 +195,7 @@ class PeterModule(ExplainerModule):
         """
         x = torch.cat([self._prefix(batch), self.word_embeddings(words)], dim=1)
         x = self._input(x, 0)
-        allowed = peter_attention_mask(x.shape[1], peter=self.config.peter_mask).to(x.device)
+        allowed = self.mask(x.shape[1])
         for layer in self.layers:
             x, _ = layer(x, allowed)
         return x
@@ -232,7 +243,7 @@ class PeterModule(ExplainerModule):
         if not self.incremental:
             return PeterDecodingState(batch=batch, caches=None, position=self.n_prefix, tokens=empty)
         x = self._input(self._prefix(batch), 0)
-        allowed = peter_attention_mask(x.shape[1], peter=self.config.peter_mask).to(x.device)
+        allowed = self.mask(x.shape[1])
         caches: list[KVCache] = []
         for layer in self.layers:
             x, cache = layer(x, allowed)
