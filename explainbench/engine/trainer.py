@@ -201,7 +201,7 @@ def validation_means(
     module's mode (eval for validation)."""
     sums = DeviceSums(device)
     for batch in batches:
-        batch = batch.to(device)
+        batch = batch.to(device, non_blocking=True)
         with autocast(precision, device):
             out = module.validation_loss(batch)
         sums.add(out.total, out.parts, len(batch))
@@ -388,7 +388,7 @@ class Trainer:
                     for group in optimizer.param_groups:
                         group["lr"] = lr
                     module.set_step(step)
-                    batch = batch.to(self.device)
+                    batch = batch.to(self.device, non_blocking=True)
                     optimizer.zero_grad(set_to_none=True)
                     with autocast(cfg.precision, self.device):
                         out = module.loss(batch)
