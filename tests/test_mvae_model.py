@@ -326,6 +326,30 @@ def test_cached_decoding_equals_full_recomputation() -> None:
         assert row[:cut] == expected[:cut]
 
 
+def test_decoder_cache_steps_equal_transformers_gpt2_with_sharp_attention() -> None:
+    """GPTDecoder's own key/value cache (preallocated, written in place) against transformers' GPT-2 over
+    the whole sequence, with weights large enough that attention is far from uniform (so the prefix's
+    causal mask, the scale and the positions all show in the logits); two layers, so that the prefix's
+    outputs feed the second layer's keys and values."""
+    torch.manual_seed(5)
+    module = MVAEModule(dataclasses.replace(_config(), n_decoder_layers=2), VOCAB, N_USERS, N_ITEMS).eval()
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in module.decoder.gpt.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    t_1, t_2 = torch.randn(2, 6, module.config.d_model, generator=g)
+    tokens = _batch(seed=5).text[:, :7]
+    with torch.no_grad():
+        expected = module.decoder.teacher_forced_logits(t_1, t_2, tokens)
+        cache = module.decoder.start(t_1, t_2)
+        got = []
+        for t in range(tokens.shape[1]):
+            logits, cache = module.decoder.step(cache, tokens[:, t])
+            got.append(logits)
+    assert cache.length == 2 + tokens.shape[1]
+    torch.testing.assert_close(torch.stack(got, dim=1), expected, atol=1e-4, rtol=1e-4)
+
+
 def test_recognition_last_layer_at_c1_c2_equals_the_full_encoder() -> None:
     """special_outputs runs the last encoder layer at C_1, C_2 only: the same O_1, O_2 and gradients as
     torch's TransformerEncoder over every position (dropout 0, so train mode is deterministic too)."""
