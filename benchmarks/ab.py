@@ -5,8 +5,9 @@
         --metric train_examples_per_s_median --metric gen_sentences_per_s_median \\
         -- benchmarks/mvae_bench.py --shape amazon-mi --threads 2 --train-steps 3 --repeats 1
 
-Every run is a fresh process of the given benchmark script (taken from --b, so both sides are measured
-by the same code) with PYTHONPATH set to the tree under test, writing its result with `--json FILE`.
+Every run is a fresh process of the given benchmark script (taken from --b, or from --bench-root, so
+both sides are measured by the same code) with PYTHONPATH set to the tree under test, writing its
+result with `--json FILE`.
 The script prints each run's metrics with the 1-minute load average before it, then per metric the
 median over rounds of the ratio B / A within a round (adjacent runs share the machine's load).
 A speed claim on a shared machine is indicative only: read the load column before the ratio.
@@ -43,12 +44,13 @@ def main() -> int:
     ap.add_argument("--b", type=Path, required=True, help="code tree B (the change)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--metric", action="append", required=True, help="a numeric key of the JSON result")
+    ap.add_argument("--bench-root", type=Path, default=None, help="where SCRIPT is (default: --b)")
     ap.add_argument("bench", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS...], SCRIPT relative to --b")
     args = ap.parse_args()
     bench = args.bench[1:] if args.bench[:1] == ["--"] else args.bench
     if not bench:
         ap.error("name the benchmark script after --")
-    script = (args.b / bench[0]).resolve()
+    script = ((args.bench_root or args.b) / bench[0]).resolve()
     ratios: dict[str, list[float]] = {m: [] for m in args.metric}
     for r in range(1, args.rounds + 1):
         round_values = {}

@@ -10,9 +10,11 @@ Options: --model mvae|mvae-nokl|mvae-nomlf|mvae-norn|mvae-mse  --batch B --train
          --shape synthetic|amazon-mi (vocabulary, users, items; --vocab/--users/--items override)
          --profile: one training step and one generation under torch.profiler, the top operators printed
 
-Training: one optimiser step = MVAE's loss in the training architecture (prior, recognition, TKL at the
-three scales, reconstruction, GPT-2 teacher forcing) on a batch of random records (1..15 words), backward,
-clip 5.0, AdamW, as the Trainer does it; the rate is the median over repeats of N steps.
+Rates are per wall-clock second and per CPU-second of the process (`*_per_cpu_s_*`, the steadier
+figure with --threads 1 on a shared machine). Training: one optimiser step = MVAE's loss in the
+training architecture (prior, recognition, TKL at the three scales, reconstruction, GPT-2 teacher
+forcing) on a batch of random records (1..15 words), backward, clip 5.0, AdamW, as the Trainer does it;
+the rate is the median over repeats of N steps.
 Generation: the test architecture (prior -> mu_p -> reconstruction -> GPT-2 with its key/value cache),
 greedy for 20 words (the paper's longest generation) on a batch of requests; the untrained model's
 `<eos>` is masked so that every sentence runs all 20 steps. --shape synthetic (the default): a 20,000-word
@@ -42,6 +44,9 @@ from explainbench.engine.seed import resolve_device, seed_everything
 from explainbench.models.mvae import MVAEConfig, MVAEModule
 from explainbench.runner.config import apply_overrides, load_recipe
 
+# per CPU-second of this process (all its threads): with --threads 1 on a shared machine, steadier than
+# the wall-clock rates, which count the time other processes held the core
+CPU_RATES: dict[str, list[float]] = {}
 # vocabulary (words + 4 specials), users, items
 SHAPES = {"synthetic": (20000, 5000, 4600), "amazon-mi": (5600, 1389, 895)}
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "mvae" / "default.yaml"
@@ -90,13 +95,16 @@ def bench_training(
         opt.step()
 
     step(0, batches[0])  # warm-up (allocations, optimiser state)
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for i, batch in enumerate(batches):
             step(i, batch)
         _sync(batches[0].user.device)
-        rates.append(sum(len(b) for b in batches) / (time.perf_counter() - start))
+        examples = sum(len(b) for b in batches)
+        rates.append(examples / (time.perf_counter() - start))
+        cpu_rates.append(examples / (time.process_time() - cpu_start))
+    CPU_RATES["train"] = cpu_rates
     return rates
 
 
@@ -119,13 +127,15 @@ def bench_generation(
 
     module.decode_step = no_eos_step  # type: ignore[method-assign]
     decode()  # warm-up
-    rates, length = [], 0
+    rates, cpu_rates, length = [], [], 0
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         tokens = decode()
         _sync(device)
         rates.append(len(batch) / (time.perf_counter() - start))
+        cpu_rates.append(len(batch) / (time.process_time() - cpu_start))
         length = int(tokens.shape[1])
+    CPU_RATES["gen"] = cpu_rates
     del module.decode_step
     return rates, length
 
@@ -214,6 +224,8 @@ def main() -> None:
         "gen_words": length,
         "gen_sentences_per_s_median": statistics.median(gen_rates),
         "gen_sentences_per_s": gen_rates,
+        "train_examples_per_cpu_s_median": statistics.median(CPU_RATES["train"]),
+        "gen_sentences_per_cpu_s_median": statistics.median(CPU_RATES["gen"]),
         "device": str(device),
         "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
