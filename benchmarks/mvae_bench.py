@@ -41,6 +41,7 @@ from explainbench.engine.decoding import greedy_decode
 from explainbench.engine.module import Batch
 from explainbench.engine.precision import autocast
 from explainbench.engine.seed import resolve_device, seed_everything
+from explainbench.engine.trainer import make_optimizer
 from explainbench.models.mvae import MVAEConfig, MVAEModule
 from explainbench.runner.config import apply_overrides, load_recipe
 
@@ -81,7 +82,7 @@ def bench_training(
 ) -> list[float]:
     """examples/s per repeat (each repeat = len(batches) optimiser steps)."""
     cfg = module.config
-    opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(cfg, module.parameters())  # the Trainer's optimiser (AdamW)
     module.train()
     device = batches[0].user.device
 
