@@ -11,6 +11,7 @@ result with `--json FILE`.
 The script prints each run's metrics with the 1-minute load average before it, then per metric the
 median over rounds of the ratio B / A within a round (adjacent runs share the machine's load).
 A speed claim on a shared machine is indicative only: read the load column before the ratio.
+--wait-for LOCK holds each run back while LOCK exists (another benchmark owns the machine).
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
-def run_once(tree: Path, script: Path, bench_args: list[str]) -> tuple[dict, float]:
+def run_once(tree: Path, script: Path, bench_args: list[str], wait_for: Path | None) -> tuple[dict, float]:
     """One benchmark process against `tree`; returns its JSON result and the load average before it."""
+    while wait_for is not None and wait_for.exists():
+        time.sleep(10)
     load = os.getloadavg()[0]
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
     with tempfile.TemporaryDirectory(prefix="ab-") as tmp:
@@ -45,6 +49,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--metric", action="append", required=True, help="a numeric key of the JSON result")
     ap.add_argument("--bench-root", type=Path, default=None, help="where SCRIPT is (default: --b)")
+    ap.add_argument("--wait-for", type=Path, default=None, help="wait while this file exists")
     ap.add_argument("bench", nargs=argparse.REMAINDER, help="-- SCRIPT [ARGS...], SCRIPT relative to --b")
     args = ap.parse_args()
     bench = args.bench[1:] if args.bench[:1] == ["--"] else args.bench
@@ -55,7 +60,7 @@ def main() -> int:
     for r in range(1, args.rounds + 1):
         round_values = {}
         for side, tree in (("A", args.a), ("B", args.b)):
-            result, load = run_once(tree, script, bench[1:])
+            result, load = run_once(tree, script, bench[1:], args.wait_for)
             round_values[side] = result
             shown = "  ".join(f"{m} {float(result[m]):.2f}" for m in args.metric)
             print(f"round {r} {side}  load {load:.2f}  {shown}", flush=True)
