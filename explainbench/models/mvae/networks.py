@@ -17,6 +17,7 @@ from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from explainbench.data.vocab import Vocab
+from explainbench.engine.attention import decode_attention
 from explainbench.models.mvae.blocks import Block, ScaleBlock
 from explainbench.models.mvae.config import MVAEConfig
 from explainbench.models.mvae.tkl import DiagonalGaussian
@@ -266,20 +267,25 @@ class GPTDecoder(nn.Module):
             attn = block.attn
             qkv = attn.c_attn(block.ln_1(x)).split(attn.split_size, dim=2)
             query, key, value = (self._heads(t, attn.num_heads) for t in qkv)
-            if i == len(cache.keys):  # the first call allocates, in the dtype autocast gives
+            if i == len(cache.keys):  # the first call allocates (float32: see engine/attention.py)
                 shape = (key.shape[0], key.shape[1], gpt.wpe.num_embeddings, key.shape[3])
-                cache.keys.append(key.new_empty(shape))
-                cache.values.append(value.new_empty(shape))
+                cache.keys.append(key.new_empty(shape, dtype=torch.float32))
+                cache.values.append(value.new_empty(shape, dtype=torch.float32))
             cache.keys[i][:, :, start : start + n] = key
             cache.values[i][:, :, start : start + n] = value
-            attended = F.scaled_dot_product_attention(
-                query,
-                cache.keys[i][:, :, : start + n],
-                cache.values[i][:, :, : start + n],
-                dropout_p=attn.attn_dropout.p if self.training else 0.0,
-                is_causal=n > 1,
-                scale=attn.scaling,
-            )
+            keys, values = cache.keys[i][:, :, : start + n], cache.values[i][:, :, : start + n]
+            dropout = attn.attn_dropout.p if self.training else 0.0
+            if n == 1 and dropout == 0.0:
+                attended = decode_attention(query, keys, values, scale=attn.scaling)
+            else:  # the prefix (start == 0, causal), or a step with attention dropout
+                attended = F.scaled_dot_product_attention(
+                    query,
+                    keys.to(query.dtype),
+                    values.to(query.dtype),
+                    dropout_p=dropout,
+                    is_causal=n > 1,
+                    scale=attn.scaling,
+                )
             attended = attended.transpose(1, 2).reshape(x.shape[0], n, -1)
             x = attn.resid_dropout(attn.c_proj(attended)) + x
             x = block.mlp(block.ln_2(x)) + x
