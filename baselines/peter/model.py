@@ -31,6 +31,7 @@ from torch import nn
 
 from baselines.peter.config import PeterConfig
 from explainbench.data.vocab import Vocab
+from explainbench.engine.attention import decode_attention
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
@@ -90,12 +91,16 @@ class PeterLayer(nn.Module):
         """x [B, T, d] are new positions; cache holds earlier ones. allowed [T, T_all] or None (all)."""
         q, k, v = self.in_proj(x).chunk(3, dim=-1)
         q, k, v = self._heads(q), self._heads(k), self._heads(v)
-        if cache is not None:
-            k = torch.cat([cache[0], k], dim=2)
-            v = torch.cat([cache[1], v], dim=2)
-        attn = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=allowed, dropout_p=self.attn_dropout if self.training else 0.0
-        )
+        dropout = self.attn_dropout if self.training else 0.0
+        if cache is not None:  # a decoding step: the cache is float32 (engine/attention.py)
+            k = torch.cat([cache[0], k.to(cache[0].dtype)], dim=2)
+            v = torch.cat([cache[1], v.to(cache[1].dtype)], dim=2)
+        if cache is not None and allowed is None and dropout == 0.0:
+            attn = decode_attention(q, k, v)
+        else:
+            attn = F.scaled_dot_product_attention(
+                q, k.to(q.dtype), v.to(q.dtype), attn_mask=allowed, dropout_p=dropout
+            )
         b, _, t, _ = attn.shape
         attn = attn.transpose(1, 2).reshape(b, t, self.n_heads * self.d_head)
         y = self.norm1(x + self.dropout1(self.out_proj(attn)))
@@ -246,8 +251,8 @@ class PeterModule(ExplainerModule):
         allowed = self.mask(x.shape[1])
         caches: list[KVCache] = []
         for layer in self.layers:
-            x, cache = layer(x, allowed)
-            caches.append(cache)
+            x, (keys, values) = layer(x, allowed)
+            caches.append((keys.float(), values.float()))
         return PeterDecodingState(batch=batch, caches=caches, position=self.n_prefix, tokens=empty)
 
     def decode_step(
