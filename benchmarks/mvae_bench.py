@@ -9,6 +9,7 @@ Options: --model mvae|mvae-nokl|mvae-nomlf|mvae-norn|mvae-mse  --batch B --train
          --gen-batch G --threads T --device D --precision fp32|bf16 --json FILE
          --shape synthetic|amazon-mi (vocabulary, users, items; --vocab/--users/--items override)
          --profile: one training step and one generation under torch.profiler, the top operators printed
+         --only train|gen: measure one of the two (the other's rates are NaN)
 
 Rates are per wall-clock second and per CPU-second of the process (`*_per_cpu_s_*`, the steadier
 figure with --threads 1 on a shared machine). Training: one optimiser step = MVAE's loss in the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import platform
 import statistics
 import time
@@ -176,6 +178,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=None, help="users (overrides --shape)")
     ap.add_argument("--items", type=int, default=None, help="items (overrides --shape)")
     ap.add_argument("--profile", action="store_true", help="profile one step and one generation")
+    ap.add_argument("--only", choices=("train", "gen"), default=None, help="measure only one of the two")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.threads:
@@ -203,10 +206,15 @@ def main() -> None:
     if args.profile:
         profile(module, batches[0], request_batch, config.gen_max_len, args.precision)
         return
-    train_rates = bench_training(module, batches, args.repeats, args.precision)
-    gen_rates, length = bench_generation(
-        module, request_batch, config.gen_max_len, args.repeats, args.precision
-    )
+    train_rates = gen_rates = [math.nan]
+    CPU_RATES.update(train=[math.nan], gen=[math.nan])
+    length = 0
+    if args.only != "gen":
+        train_rates = bench_training(module, batches, args.repeats, args.precision)
+    if args.only != "train":
+        gen_rates, length = bench_generation(
+            module, request_batch, config.gen_max_len, args.repeats, args.precision
+        )
     result = {
         "model": args.model,
         "scale": "tiny" if args.quick else args.scale,
