@@ -2,8 +2,13 @@
 
 Usage:
     .venv/bin/python benchmarks/engine_bench.py           # reference size: d 512, FFN 2048, vocab 20,000
+    .venv/bin/python benchmarks/engine_bench.py --shape amazon-mi   # Musical Instruments' sizes
     .venv/bin/python benchmarks/engine_bench.py --quick   # tiny sizes, a seconds-long smoke run
 Options: --train-steps N --repeats R --gen-batch B --threads T --device D --json FILE
+         --precision fp32|bf16 (the engine's autocast)  --only train|gen
+Top-level keys `train_examples_per_s_median`, `gen_sentences_per_s_median` (incremental) and their
+`*_per_cpu_s_*` twins (per CPU-second of the process: steadier with one thread on a shared machine)
+serve benchmarks/ab.py.
 
 Training: one optimiser step = PETER loss (text + context + rating) on a batch of 128 random records
 (explanations of 1..15 words), backward, clip 1.0, SGD, as the Trainer does it; median over repeats.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import statistics
 import time
@@ -29,6 +35,7 @@ from baselines.peter.model import PeterModule
 from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
 from explainbench.engine.module import Batch
+from explainbench.engine.precision import autocast
 from explainbench.engine.seed import resolve_device, seed_everything
 
 
@@ -52,51 +59,63 @@ def random_batch(
     )
 
 
+CPU_RATES: dict[str, list[float]] = {}  # per CPU-second of the process
+SHAPES = {"reference": (20004, 10000, 10000), "amazon-mi": (5600, 1389, 895)}  # vocabulary, users, items
+
+
 def bench_training(
-    module: PeterModule, cfg: PeterConfig, batches: list[Batch], repeats: int
+    module: PeterModule, cfg: PeterConfig, batches: list[Batch], repeats: int, precision: str = "fp32"
 ) -> list[float]:
     """examples/s per repeat (each repeat = len(batches) optimiser steps)."""
     opt = torch.optim.SGD(module.parameters(), lr=cfg.lr)
     module.train()
+    device = batches[0].user.device
 
     def step(batch: Batch) -> None:
         opt.zero_grad(set_to_none=True)
-        module.loss(batch).total.backward()
+        with autocast(precision, device):
+            loss = module.loss(batch).total
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm or 1.0)
         opt.step()
 
     step(batches[0])  # warm-up
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for batch in batches:
             step(batch)
         if batches[0].user.is_cuda:
             torch.cuda.synchronize()
         rates.append(sum(len(b) for b in batches) / (time.perf_counter() - start))
+        cpu_rates.append(sum(len(b) for b in batches) / (time.process_time() - cpu_start))
+    CPU_RATES["train"] = cpu_rates
     return rates
 
 
 def bench_generation(
-    module: PeterModule, batch: Batch, vocab: Vocab, max_len: int, repeats: int
+    module: PeterModule, batch: Batch, vocab: Vocab, max_len: int, repeats: int, precision: str = "fp32"
 ) -> dict:
     out: dict = {}
     tokens = {}
+
+    def decode() -> torch.Tensor:
+        with autocast(precision, batch.user.device):
+            return greedy_decode(module, batch, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
+
     for mode in ("incremental", "full"):
         module.incremental = mode == "incremental"
-        greedy_decode(
-            module, batch, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id
-        )  # warm-up
-        rates = []
+        decode()  # warm-up
+        rates, cpu_rates = [], []
         for _ in range(repeats):
-            start = time.perf_counter()
-            tokens[mode] = greedy_decode(
-                module, batch, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id
-            )
+            start, cpu_start = time.perf_counter(), time.process_time()
+            tokens[mode] = decode()
             if batch.user.is_cuda:
                 torch.cuda.synchronize()
             rates.append(len(batch) / (time.perf_counter() - start))
+            cpu_rates.append(len(batch) / (time.process_time() - cpu_start))
         out[mode] = rates
+        CPU_RATES[f"gen_{mode}"] = cpu_rates
     module.incremental = True
     out["same_tokens"] = bool(torch.equal(tokens["incremental"], tokens["full"]))
     out["generated_len"] = int(tokens["incremental"].shape[1])
@@ -111,6 +130,9 @@ def main() -> None:
     ap.add_argument("--gen-batch", type=int, default=128)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--shape", choices=tuple(SHAPES), default="reference")
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    ap.add_argument("--only", choices=("train", "gen"), default=None, help="measure only one of the two")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.threads:
@@ -122,7 +144,7 @@ def main() -> None:
         vocab_size, n_users, n_items = 500, 100, 100
     else:
         cfg = PeterConfig()
-        vocab_size, n_users, n_items = 20004, 10000, 10000  # 20,000 words + 4 specials
+        vocab_size, n_users, n_items = SHAPES[args.shape]  # reference: 20,000 words + 4 specials
     vocab = Vocab(size=vocab_size, pad_id=2, bos_id=0, eos_id=1, unk_id=3)
     module = PeterModule(cfg, vocab, n_users, n_items, use_feature=False).to(device)
     gen = torch.Generator().manual_seed(0)
@@ -130,16 +152,27 @@ def main() -> None:
         random_batch(cfg.batch_size, vocab, n_users, n_items, cfg.max_words, gen).to(device)
         for _ in range(args.train_steps)
     ]
-    train_rates = bench_training(module, cfg, batches, args.repeats)
+    train_rates = [math.nan]
+    CPU_RATES.update(train=[math.nan], gen_incremental=[math.nan])
+    if args.only != "gen":
+        train_rates = bench_training(module, cfg, batches, args.repeats, args.precision)
     req = random_batch(args.gen_batch, vocab, n_users, n_items, cfg.max_words, gen).to(device)
     req.text = req.text[:, :1]
     module.eval()
     with torch.no_grad():
         module.hidden2token.bias[vocab.eos_id] = -1e9
-    generation = bench_generation(module, req, vocab, cfg.gen_max_len, args.repeats)
+    generation = {"incremental": [math.nan], "full": [math.nan], "same_tokens": None, "generated_len": 0}
+    if args.only != "train":
+        generation = bench_generation(module, req, vocab, cfg.gen_max_len, args.repeats, args.precision)
     inc = statistics.median(generation["incremental"])
     full = statistics.median(generation["full"])
     result = {
+        "train_examples_per_s_median": statistics.median(train_rates),
+        "gen_sentences_per_s_median": inc,
+        "train_examples_per_cpu_s_median": statistics.median(CPU_RATES["train"]),
+        "gen_sentences_per_cpu_s_median": statistics.median(CPU_RATES["gen_incremental"]),
+        "precision": args.precision,
+        "shape": "tiny" if args.quick else args.shape,
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "device": str(device),
         "torch": torch.__version__,

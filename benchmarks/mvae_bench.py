@@ -2,17 +2,26 @@
 
 Usage:
     .venv/bin/python benchmarks/mvae_bench.py          # paper size: d 768, 2+2 layers, 1536 -> 12, vocab 20k
+    .venv/bin/python benchmarks/mvae_bench.py --shape amazon-mi --threads 2   # Musical Instruments' sizes
     .venv/bin/python benchmarks/mvae_bench.py --quick  # the tiny test config, a seconds-long smoke run
     .venv/bin/python benchmarks/mvae_bench.py --scale cpu-small   # a scale of recipes/mvae/default.yaml
 Options: --model mvae|mvae-nokl|mvae-nomlf|mvae-norn|mvae-mse  --batch B --train-steps N --repeats R
-         --gen-batch G --threads T --device D --json FILE
+         --gen-batch G --threads T --device D --precision fp32|bf16 --json FILE
+         --shape synthetic|amazon-mi (vocabulary, users, items; --vocab/--users/--items override)
+         --profile: one training step and one generation under torch.profiler, the top operators printed
+         --only train|gen: measure one of the two (the other's rates are NaN)
 
-Training: one optimiser step = MVAE's loss in the training architecture (prior, recognition, TKL at the
-three scales, reconstruction, GPT-2 teacher forcing) on a batch of random records (1..15 words), backward,
-clip 5.0, AdamW, as the Trainer does it; the rate is the median over repeats of N steps.
+Rates are per wall-clock second and per CPU-second of the process (`*_per_cpu_s_*`, the steadier
+figure with --threads 1 on a shared machine). Training: one optimiser step = MVAE's loss in the
+training architecture (prior, recognition, TKL at the three scales, reconstruction, GPT-2 teacher
+forcing) on a batch of random records (1..15 words), backward, clip 5.0, AdamW, as the Trainer does it;
+the rate is the median over repeats of N steps.
 Generation: the test architecture (prior -> mu_p -> reconstruction -> GPT-2 with its key/value cache),
 greedy for 20 words (the paper's longest generation) on a batch of requests; the untrained model's
-`<eos>` is masked so that every sentence runs all 20 steps. Users/items: the synthetic set's 5,000 / 4,600.
+`<eos>` is masked so that every sentence runs all 20 steps. --shape synthetic (the default): a 20,000-word
+vocabulary and the synthetic set's 5,000 users / 4,600 items; amazon-mi: Musical Instruments' 5,600
+words (about: the shared tokenizer on split 1's training records), 1,389 users and 895 items.
+--precision bf16 runs the loss and the decoding under the engine's autocast (engine/precision.py).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import platform
 import statistics
 import time
@@ -31,15 +41,23 @@ from explainbench.api.registry import get_explainer
 from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
 from explainbench.engine.module import Batch
+from explainbench.engine.precision import autocast
 from explainbench.engine.seed import resolve_device, seed_everything
+from explainbench.engine.trainer import make_optimizer
 from explainbench.models.mvae import MVAEConfig, MVAEModule
 from explainbench.runner.config import apply_overrides, load_recipe
 
-N_USERS, N_ITEMS = 5000, 4600
+# per CPU-second of this process (all its threads): with --threads 1 on a shared machine, steadier than
+# the wall-clock rates, which count the time other processes held the core
+CPU_RATES: dict[str, list[float]] = {}
+# vocabulary (words + 4 specials), users, items
+SHAPES = {"synthetic": (20000, 5000, 4600), "amazon-mi": (5600, 1389, 895)}
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "mvae" / "default.yaml"
 
 
-def random_batch(size: int, vocab: Vocab, max_words: int, gen: torch.Generator) -> Batch:
+def random_batch(
+    size: int, vocab: Vocab, max_words: int, gen: torch.Generator, n_users: int, n_items: int
+) -> Batch:
     lengths = torch.randint(1, max_words + 1, (size,), generator=gen)
     text = torch.full((size, max_words + 2), vocab.pad_id, dtype=torch.long)
     for b, n in enumerate(lengths.tolist()):
@@ -47,8 +65,8 @@ def random_batch(size: int, vocab: Vocab, max_words: int, gen: torch.Generator) 
         text[b, 1 : n + 1] = torch.randint(4, vocab.size, (n,), generator=gen)
         text[b, n + 1] = vocab.eos_id
     return Batch(
-        user=torch.randint(0, N_USERS, (size,), generator=gen),
-        item=torch.randint(0, N_ITEMS, (size,), generator=gen),
+        user=torch.randint(0, n_users, (size,), generator=gen),
+        item=torch.randint(0, n_items, (size,), generator=gen),
         rating=torch.randint(1, 6, (size,), generator=gen).float(),
         sentiment=torch.ones(size, dtype=torch.long),
         feature=torch.full((size,), vocab.unk_id),
@@ -61,51 +79,86 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def bench_training(module: MVAEModule, batches: list[Batch], repeats: int) -> list[float]:
+def bench_training(
+    module: MVAEModule, batches: list[Batch], repeats: int, precision: str = "fp32"
+) -> list[float]:
     """examples/s per repeat (each repeat = len(batches) optimiser steps)."""
     cfg = module.config
-    opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(cfg, module.parameters())  # the Trainer's optimiser (AdamW)
     module.train()
+    device = batches[0].user.device
 
     def step(i: int, batch: Batch) -> None:
         module.set_step(i)
         opt.zero_grad(set_to_none=True)
-        module.loss(batch).total.backward()
+        with autocast(precision, device):
+            loss = module.loss(batch).total
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm or 5.0)
         opt.step()
 
     step(0, batches[0])  # warm-up (allocations, optimiser state)
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for i, batch in enumerate(batches):
             step(i, batch)
         _sync(batches[0].user.device)
-        rates.append(sum(len(b) for b in batches) / (time.perf_counter() - start))
+        examples = sum(len(b) for b in batches)
+        rates.append(examples / (time.perf_counter() - start))
+        cpu_rates.append(examples / (time.process_time() - cpu_start))
+    CPU_RATES["train"] = cpu_rates
     return rates
 
 
-def bench_generation(module: MVAEModule, batch: Batch, max_len: int, repeats: int) -> tuple[list[float], int]:
+def bench_generation(
+    module: MVAEModule, batch: Batch, max_len: int, repeats: int, precision: str = "fp32"
+) -> tuple[list[float], int]:
     """sentences/s per repeat, and the generated length (max_len when <eos> is masked)."""
     vocab = module.vocab
     decode_step = module.decode_step
+    device = batch.user.device
 
     def no_eos_step(state: object, previous: torch.Tensor) -> tuple[torch.Tensor, object]:
         logits, state = decode_step(state, previous)
         logits[:, vocab.eos_id] = float("-inf")
         return logits, state
 
+    def decode() -> torch.Tensor:
+        with autocast(precision, device):
+            return greedy_decode(module, batch, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
+
     module.decode_step = no_eos_step  # type: ignore[method-assign]
-    greedy_decode(module, batch, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id)  # warm-up
-    rates, length = [], 0
+    decode()  # warm-up
+    rates, cpu_rates, length = [], [], 0
     for _ in range(repeats):
-        start = time.perf_counter()
-        tokens = greedy_decode(module, batch, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
-        _sync(batch.user.device)
+        start, cpu_start = time.perf_counter(), time.process_time()
+        tokens = decode()
+        _sync(device)
         rates.append(len(batch) / (time.perf_counter() - start))
+        cpu_rates.append(len(batch) / (time.process_time() - cpu_start))
         length = int(tokens.shape[1])
+    CPU_RATES["gen"] = cpu_rates
     del module.decode_step
     return rates, length
+
+
+def profile(module: MVAEModule, batch: Batch, requests: Batch, max_len: int, precision: str) -> None:
+    """Two training steps (a fresh optimiser's first and a timed one) and two generations under
+    torch.profiler, after one unprofiled round of each (allocations)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    bench_training(module, [batch], 0, precision)
+    bench_generation(module, requests, max_len, 0, precision)
+    for name, run in (
+        ("training step", lambda: bench_training(module, [batch], 1, precision)),
+        ("generation", lambda: bench_generation(module, requests, max_len, 1, precision)),
+    ):
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            run()
+        print(f"== {name}")
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
 
 
 def main() -> None:
@@ -119,6 +172,13 @@ def main() -> None:
     ap.add_argument("--gen-batch", type=int, default=128)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    ap.add_argument("--shape", choices=tuple(SHAPES), default="synthetic")
+    ap.add_argument("--vocab", type=int, default=None, help="vocabulary size (overrides --shape)")
+    ap.add_argument("--users", type=int, default=None, help="users (overrides --shape)")
+    ap.add_argument("--items", type=int, default=None, help="items (overrides --shape)")
+    ap.add_argument("--profile", action="store_true", help="profile one step and one generation")
+    ap.add_argument("--only", choices=("train", "gen"), default=None, help="measure only one of the two")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.threads:
@@ -131,23 +191,40 @@ def main() -> None:
     else:
         config = apply_overrides(config_class, [("recipe", load_recipe(RECIPE).overrides(args.scale))])
     config = dataclasses.replace(config, batch_size=args.batch)
-    vocab = Vocab(size=600 if args.quick else 20000, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
-    module = MVAEModule(config, vocab, N_USERS, N_ITEMS).to(device)
+    shape_vocab, n_users, n_items = SHAPES[args.shape]
+    vocab_size = args.vocab or (600 if args.quick else shape_vocab)
+    n_users, n_items = args.users or n_users, args.items or n_items
+    vocab = Vocab(size=vocab_size, pad_id=0, bos_id=1, eos_id=2, unk_id=3)
+    module = MVAEModule(config, vocab, n_users, n_items).to(device)
     n_params = sum(p.numel() for p in module.parameters())
     gen = torch.Generator().manual_seed(0)
     batches = [
-        random_batch(args.batch, vocab, config.max_words, gen).to(device) for _ in range(args.train_steps)
+        random_batch(args.batch, vocab, config.max_words, gen, n_users, n_items).to(device)
+        for _ in range(args.train_steps)
     ]
-    train_rates = bench_training(module, batches, args.repeats)
-    request_batch = random_batch(args.gen_batch, vocab, config.max_words, gen).to(device)
-    gen_rates, length = bench_generation(module, request_batch, config.gen_max_len, args.repeats)
+    request_batch = random_batch(args.gen_batch, vocab, config.max_words, gen, n_users, n_items).to(device)
+    if args.profile:
+        profile(module, batches[0], request_batch, config.gen_max_len, args.precision)
+        return
+    train_rates = gen_rates = [math.nan]
+    CPU_RATES.update(train=[math.nan], gen=[math.nan])
+    length = 0
+    if args.only != "gen":
+        train_rates = bench_training(module, batches, args.repeats, args.precision)
+    if args.only != "train":
+        gen_rates, length = bench_generation(
+            module, request_batch, config.gen_max_len, args.repeats, args.precision
+        )
     result = {
         "model": args.model,
         "scale": "tiny" if args.quick else args.scale,
+        "precision": args.precision,
         "parameters": n_params,
         "d_model": config.d_model,
         "latent_dims": config.latent_dims,
         "vocab": vocab.size,
+        "users": n_users,
+        "items": n_items,
         "batch": args.batch,
         "train_steps_per_repeat": args.train_steps,
         "train_examples_per_s_median": statistics.median(train_rates),
@@ -156,6 +233,8 @@ def main() -> None:
         "gen_words": length,
         "gen_sentences_per_s_median": statistics.median(gen_rates),
         "gen_sentences_per_s": gen_rates,
+        "train_examples_per_cpu_s_median": statistics.median(CPU_RATES["train"]),
+        "gen_sentences_per_cpu_s_median": statistics.median(CPU_RATES["gen"]),
         "device": str(device),
         "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),

@@ -11,6 +11,7 @@ from toy import toy_records, toy_tokenizer
 
 from explainbench.api.explainer import ExplainRequest, RequestError
 from explainbench.engine.batching import (
+    EncodedRecords,
     IdMaps,
     encode_records,
     encode_requests,
@@ -65,6 +66,20 @@ def test_encode_records_ids_text_sentiment_and_unknowns() -> None:
     ]
     # a batch is trimmed to its longest row
     assert enc.batch(torch.tensor([1])).text.tolist() == [[bos, t("bad"), eos]]
+
+
+def test_batch_width_is_the_longest_rows_last_token() -> None:
+    """Trailing columns that are <pad> in every row of the batch are dropped; at least one column stays
+    (an all-pad row, which encode_records never makes, counts as width 0)."""
+    pad = 2
+    text = torch.tensor([[0, 5, 1, pad, pad, pad], [0, 5, 6, 7, 1, pad], [pad] * 6, [0, 1, pad, 9, pad, pad]])
+    n = len(text)
+    zeros = torch.zeros(n, dtype=torch.long)
+    enc = EncodedRecords(zeros, zeros, zeros.float(), zeros, zeros, text, pad_id=pad)
+    for rows, width in (([0], 3), ([1], 5), ([2], 1), ([0, 2], 3), ([3], 4), ([2, 0, 1], 5), ([], 1)):
+        batch = enc.batch(torch.tensor(rows, dtype=torch.long))
+        assert batch.text.shape == (len(rows), width)
+        assert batch.text.tolist() == text[rows, :width].tolist()
 
 
 def test_requests_are_checked() -> None:

@@ -58,6 +58,18 @@ def test_stops_when_every_row_finished_and_respects_max_len() -> None:
     assert greedy_decode(m, _batch(1), max_len=0, bos_id=BOS, eos_id=EOS).shape == (1, 0)
 
 
+def test_checking_for_the_end_every_k_steps_only_appends_eos() -> None:
+    """The GPU's sparse "all finished?" check: the same sentences, at most k - 1 extra <eos> columns."""
+    table = [[2, EOS, 3, 3, 3, 3, 3], [4, 4, EOS, 3, 3, 3, 3]]
+    every_step = greedy_decode(Table(table), _batch(2), max_len=7, bos_id=BOS, eos_id=EOS)
+    assert every_step.tolist() == [[2, EOS, EOS], [4, 4, EOS]]
+    m = Table(table)
+    sparse = greedy_decode(m, _batch(2), max_len=7, bos_id=BOS, eos_id=EOS, stop_check_every=4)
+    assert sparse.tolist() == [[2, EOS, EOS, EOS], [4, 4, EOS, EOS]] and len(m.fed) == 4
+    m = Table(table)
+    assert greedy_decode(m, _batch(2), max_len=2, bos_id=BOS, eos_id=EOS, stop_check_every=4).shape == (2, 2)
+
+
 def test_ties_go_to_the_lowest_id() -> None:
     class Flat(Table):
         def decode_step(self, state, previous):

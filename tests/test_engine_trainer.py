@@ -12,7 +12,7 @@ from torch import nn
 
 from explainbench.engine.checkpoint import CheckpointError
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss
-from explainbench.engine.trainer import StallTracker, Trainer, TrainingError
+from explainbench.engine.trainer import StallTracker, Trainer, TrainingError, make_optimizer
 
 
 def _batch(size: int = 1) -> Batch:
@@ -159,6 +159,26 @@ def test_clipping_and_optimisers() -> None:
     assert m.w.item() == pytest.approx(2.0 * (1 - 0.1 * 0.5) - 0.1, abs=1e-6)
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
         _fit(Scripted([1]), NeuralConfig(optimizer="rmsprop"), None)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_fused_adam_follows_torchs_loop_implementation(name: str) -> None:
+    """make_optimizer's fused Adam/AdamW (on the CPU) against torch's per-parameter loop: 20 steps."""
+    g = torch.Generator().manual_seed(0)
+    fused_params = [nn.Parameter(torch.randn(50, 7, generator=g)), nn.Parameter(torch.randn(13, generator=g))]
+    loop_params = [nn.Parameter(p.detach().clone()) for p in fused_params]
+    fused = make_optimizer(NeuralConfig(optimizer=name, lr=0.01, weight_decay=0.1), fused_params)
+    assert fused.defaults["fused"]
+    loop_class = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    loop = loop_class(loop_params, lr=0.01, weight_decay=0.1, foreach=False)
+    for _ in range(20):
+        grads = [torch.randn(p.shape, generator=g) for p in fused_params]
+        for params, optimizer in ((fused_params, fused), (loop_params, loop)):
+            for p, grad in zip(params, grads, strict=True):
+                p.grad = grad.clone()
+            optimizer.step()
+    for p, q in zip(fused_params, loop_params, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-6)
 
 
 def test_non_finite_loss_and_empty_validation_are_clear_errors() -> None:

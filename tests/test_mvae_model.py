@@ -6,10 +6,13 @@ two passes (loss() computes the training architecture whatever the mode).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 
 import pytest
 import torch
+from transformers import GPT2LMHeadModel
 
 from explainbench.data.vocab import Vocab
 from explainbench.engine.decoding import greedy_decode
@@ -321,6 +324,83 @@ def test_cached_decoding_equals_full_recomputation() -> None:
     for row, expected in zip(greedy.tolist(), tokens[:, 1:].tolist(), strict=True):
         cut = expected.index(VOCAB.eos_id) + 1 if VOCAB.eos_id in expected else len(expected)
         assert row[:cut] == expected[:cut]
+
+
+def test_decoder_cache_steps_equal_transformers_gpt2_with_sharp_attention() -> None:
+    """GPTDecoder's own key/value cache (preallocated, written in place) against transformers' GPT-2 over
+    the whole sequence, with weights large enough that attention is far from uniform (so the prefix's
+    causal mask, the scale and the positions all show in the logits); two layers, so that the prefix's
+    outputs feed the second layer's keys and values."""
+    torch.manual_seed(5)
+    module = MVAEModule(dataclasses.replace(_config(), n_decoder_layers=2), VOCAB, N_USERS, N_ITEMS).eval()
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in module.decoder.gpt.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    t_1, t_2 = torch.randn(2, 6, module.config.d_model, generator=g)
+    tokens = _batch(seed=5).text[:, :7]
+    with torch.no_grad():
+        expected = module.decoder.teacher_forced_logits(t_1, t_2, tokens)
+        cache = module.decoder.start(t_1, t_2)
+        got = []
+        for t in range(tokens.shape[1]):
+            logits, cache = module.decoder.step(cache, tokens[:, t])
+            got.append(logits)
+    assert cache.length == 2 + tokens.shape[1]
+    torch.testing.assert_close(torch.stack(got, dim=1), expected, atol=1e-4, rtol=1e-4)
+
+
+def test_recognition_last_layer_at_c1_c2_equals_the_full_encoder() -> None:
+    """special_outputs runs the last encoder layer at C_1, C_2 only: the same O_1, O_2 and gradients as
+    torch's TransformerEncoder over every position (dropout 0, so train mode is deterministic too)."""
+    module = _module(seed=2)
+    recognition = module.recognition
+    tokens = _batch(seed=2).text[:, 1:]
+    mask = torch.cat([torch.zeros(len(tokens), 2, dtype=torch.bool), tokens.eq(VOCAB.pad_id)], dim=1)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(len(tokens), tokens.shape[1] + 2, module.config.d_model, generator=g)
+
+    def full() -> torch.Tensor:
+        return recognition.encoder(x, src_key_padding_mask=mask)[:, :2]
+
+    for train in (True, False):
+        recognition.train(train)
+        torch.testing.assert_close(recognition.special_outputs(x, mask), full(), atol=1e-5, rtol=1e-5)
+    recognition.train()
+    weights = torch.randn(len(tokens), 2, module.config.d_model, generator=g)
+    grads = []
+    for outputs in (lambda: recognition.special_outputs(x, mask), full):
+        recognition.zero_grad()
+        (outputs() * weights).sum().backward()
+        grads.append([p.grad.clone() for p in recognition.encoder.parameters()])
+    for got_grad, full_grad in zip(*grads, strict=True):
+        torch.testing.assert_close(got_grad, full_grad, atol=1e-5, rtol=1e-4)
+
+
+def test_decoder_is_gpt2_with_gelu_new() -> None:
+    """GPTDecoder's MLP uses torch's tanh-GELU kernel: GPT-2's "gelu_new" formula (written out here), and
+    the logits equal transformers' GPT-2 with "gelu_new" and the same weights after T1, T2 (teacher forcing
+    projects only the token positions)."""
+    module = _module(seed=4).eval()
+    gpt = module.decoder.gpt
+    x = torch.linspace(-6.0, 6.0, 1201)
+    gelu_new = 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+    for block in gpt.transformer.h:
+        torch.testing.assert_close(block.mlp.act(x), gelu_new, atol=1e-6, rtol=1e-5)
+    config = copy.deepcopy(gpt.config)
+    config.activation_function = "gelu_new"
+    reference = GPT2LMHeadModel(config).eval()
+    reference.load_state_dict(gpt.state_dict())
+    g = torch.Generator().manual_seed(4)
+    t_1, t_2 = torch.randn(2, 6, module.config.d_model, generator=g)
+    tokens = _batch(seed=4).text[:, :-1]
+    with torch.no_grad():
+        got = module.decoder.teacher_forced_logits(t_1, t_2, tokens)
+        embeddings = torch.cat([torch.stack([t_1, t_2], dim=1), reference.transformer.wte(tokens)], dim=1)
+        expected = reference(inputs_embeds=embeddings, use_cache=False).logits[:, 2:]
+        assert module.decoder.teacher_forced_logits(t_1, t_2, tokens[:, :0]).shape == (6, 0, VOCAB.size)
+    assert got.shape == expected.shape == (6, tokens.shape[1], VOCAB.size)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_word_embeddings_are_shared_by_encoder_and_decoder() -> None:

@@ -72,6 +72,17 @@ def _module(use_feature: bool = False, seed: int = 0, n_layers: int = 2) -> Pete
     return PeterModule(cfg, VOCAB, n_users=5, n_items=4, use_feature=use_feature).eval()
 
 
+@pytest.mark.parametrize("use_feature", [False, True])
+def test_module_mask_is_peter_attention_mask_at_every_length(use_feature: bool) -> None:
+    m = _module(use_feature)
+    longest = m.positions.shape[0]
+    for length in range(1, longest + 1):
+        assert torch.equal(m.mask(length), peter_attention_mask(length))
+    m.config.peter_mask = False
+    for length in range(1, longest + 1):
+        assert torch.equal(m.mask(length), peter_attention_mask(length, peter=False))
+
+
 def _batch(rows: list[list[int]], width: int) -> Batch:
     """text rows (words only) -> <bos> w.. <eos> <pad>.. padded to width."""
     text = [[0, *r, 1] + [2] * (width - len(r) - 2) for r in rows]

@@ -31,6 +31,7 @@ from torch import nn
 
 from baselines.peter.config import PeterConfig
 from explainbench.data.vocab import Vocab
+from explainbench.engine.attention import decode_attention
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
@@ -90,12 +91,16 @@ class PeterLayer(nn.Module):
         """x [B, T, d] are new positions; cache holds earlier ones. allowed [T, T_all] or None (all)."""
         q, k, v = self.in_proj(x).chunk(3, dim=-1)
         q, k, v = self._heads(q), self._heads(k), self._heads(v)
-        if cache is not None:
-            k = torch.cat([cache[0], k], dim=2)
-            v = torch.cat([cache[1], v], dim=2)
-        attn = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=allowed, dropout_p=self.attn_dropout if self.training else 0.0
-        )
+        dropout = self.attn_dropout if self.training else 0.0
+        if cache is not None:  # a decoding step: the cache is float32 (engine/attention.py)
+            k = torch.cat([cache[0], k.to(cache[0].dtype)], dim=2)
+            v = torch.cat([cache[1], v.to(cache[1].dtype)], dim=2)
+        if cache is not None and allowed is None and dropout == 0.0:
+            attn = decode_attention(q, k, v)
+        else:
+            attn = F.scaled_dot_product_attention(
+                q, k.to(q.dtype), v.to(q.dtype), attn_mask=allowed, dropout_p=dropout
+            )
         b, _, t, _ = attn.shape
         attn = attn.transpose(1, 2).reshape(b, t, self.n_heads * self.d_head)
         y = self.norm1(x + self.dropout1(self.out_proj(attn)))
@@ -154,6 +159,12 @@ class PeterModule(ExplainerModule):
         self.input_dropout = nn.Dropout(config.dropout)
         max_positions = self.n_prefix + max(config.max_words, config.gen_max_len) + 2
         self.register_buffer("positions", sinusoid_table(max_positions, d), persistent=False)
+        # the mask of every length is the top-left corner of the longest one: both built once, on the
+        # module's device (no mask built and copied to the device at every forward pass)
+        self.register_buffer("peter_allowed", peter_attention_mask(max_positions), persistent=False)
+        self.register_buffer(
+            "causal_allowed", peter_attention_mask(max_positions, peter=False), persistent=False
+        )
         r = config.init_range
         for emb in (self.user_embeddings, self.item_embeddings, self.word_embeddings):
             nn.init.uniform_(emb.weight, -r, r)
@@ -176,6 +187,11 @@ class PeterModule(ExplainerModule):
         t = embedded.shape[1]
         return self.input_dropout(embedded * self.scale + self.positions[start : start + t])
 
+    def mask(self, length: int) -> torch.Tensor:
+        """peter_attention_mask(length, peter=config.peter_mask), sliced from a buffer built once."""
+        allowed = self.peter_allowed if self.config.peter_mask else self.causal_allowed
+        return allowed[:length, :length]
+
     def hidden(self, batch: Batch, words: torch.Tensor) -> torch.Tensor:
         """Hidden states [B, n_prefix + T, d] of [u, i, (f), words] under the PETER (or causal) mask.
 
@@ -184,7 +200,7 @@ class PeterModule(ExplainerModule):
         """
         x = torch.cat([self._prefix(batch), self.word_embeddings(words)], dim=1)
         x = self._input(x, 0)
-        allowed = peter_attention_mask(x.shape[1], peter=self.config.peter_mask).to(x.device)
+        allowed = self.mask(x.shape[1])
         for layer in self.layers:
             x, _ = layer(x, allowed)
         return x
@@ -234,11 +250,11 @@ class PeterModule(ExplainerModule):
         if not self.incremental:
             return PeterDecodingState(batch=batch, caches=None, position=self.n_prefix, tokens=empty)
         x = self._input(self._prefix(batch), 0)
-        allowed = peter_attention_mask(x.shape[1], peter=self.config.peter_mask).to(x.device)
+        allowed = self.mask(x.shape[1])
         caches: list[KVCache] = []
         for layer in self.layers:
-            x, cache = layer(x, allowed)
-            caches.append(cache)
+            x, (keys, values) = layer(x, allowed)
+            caches.append((keys.float(), values.float()))
         return PeterDecodingState(batch=batch, caches=caches, position=self.n_prefix, tokens=empty)
 
     def decode_step(

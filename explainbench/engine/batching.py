@@ -114,15 +114,20 @@ class EncodedRecords:
     text: torch.Tensor  # long [N, max_words + 2]
     pad_id: int
     dropped: int = 0  # records skipped because their user or item is not in the training split
+    # per row: 1 + the column of its last non-pad token (0 for an all-pad row); computed once per split
+    widths: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        columns = torch.arange(1, self.text.shape[1] + 1, dtype=torch.long)
+        self.widths = ((self.text != self.pad_id).long() * columns).amax(dim=1)
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
 
     def batch(self, index: torch.Tensor) -> Batch:
-        """The rows at index as a Batch, text trimmed to the longest row."""
+        """The rows at index as a Batch, text trimmed to the longest row (at least one column)."""
+        width = max(1, int(self.widths[index].max())) if len(index) else 1
         text = self.text[index]
-        not_pad = (text != self.pad_id).any(dim=0)
-        width = int(not_pad.nonzero().max().item()) + 1 if bool(not_pad.any()) else 1
         return Batch(
             user=self.user[index],
             item=self.item[index],

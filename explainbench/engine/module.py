@@ -34,7 +34,17 @@ class Batch:
     feature: torch.Tensor  # long [B]
     text: torch.Tensor  # long [B, L]
 
-    def to(self, device: torch.device | str) -> Batch:
+    def to(self, device: torch.device | str, *, non_blocking: bool = False) -> Batch:
+        """The batch on device. non_blocking: a CPU batch bound for a GPU is pinned and copied
+        asynchronously, so the host queues the step instead of waiting for the copy."""
+        device = torch.device(device)
+        if non_blocking and device.type == "cuda":
+            return Batch(
+                **{
+                    k: (v.pin_memory() if v.device.type == "cpu" else v).to(device, non_blocking=True)
+                    for k, v in self.__dict__.items()
+                }
+            )
         return Batch(**{k: v.to(device) for k, v in self.__dict__.items()})
 
     def __len__(self) -> int:

@@ -83,15 +83,21 @@ class TrainResult:
 
 
 def make_optimizer(config: NeuralConfig, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    """SGD, Adam or AdamW at config.lr with config.weight_decay (no momentum: PETER's plain SGD)."""
+    """SGD, Adam or AdamW at config.lr with config.weight_decay (no momentum: PETER's plain SGD).
+
+    Adam and AdamW use torch's fused kernel where every parameter is a float tensor on the CPU or a CUDA
+    device: one pass over each parameter and its two moments instead of about ten tensor operations
+    (torch's default on the CPU is a loop over the parameters). The update is the same formula; its
+    rounding differs from the loop's by about one unit in the last place."""
     params = [p for p in params if p.requires_grad]
     name = config.optimizer.lower()
     if name == "sgd":
         return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
+    fused = bool(params) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)
     if name == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused or None)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused or None)
     raise ValueError(f"unknown optimizer {config.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
@@ -201,7 +207,7 @@ def validation_means(
     module's mode (eval for validation)."""
     sums = DeviceSums(device)
     for batch in batches:
-        batch = batch.to(device)
+        batch = batch.to(device, non_blocking=True)
         with autocast(precision, device):
             out = module.validation_loss(batch)
         sums.add(out.total, out.parts, len(batch))
@@ -388,7 +394,7 @@ class Trainer:
                     for group in optimizer.param_groups:
                         group["lr"] = lr
                     module.set_step(step)
-                    batch = batch.to(self.device)
+                    batch = batch.to(self.device, non_blocking=True)
                     optimizer.zero_grad(set_to_none=True)
                     with autocast(cfg.precision, self.device):
                         out = module.loss(batch)

@@ -9,19 +9,18 @@ Scales are listed finest first (index s0 = j = n_down + 1, the first BlockRs) ev
 
 from __future__ import annotations
 
-import inspect
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
-from transformers import GPT2Config, GPT2LMHeadModel, GPT2Model
+from transformers import GPT2Config, GPT2LMHeadModel
 
 from explainbench.data.vocab import Vocab
+from explainbench.engine.attention import decode_attention
 from explainbench.models.mvae.blocks import Block, ScaleBlock
 from explainbench.models.mvae.config import MVAEConfig
 from explainbench.models.mvae.tkl import DiagonalGaussian
-
-# transformers 5 renamed GPT-2's `past_key_values` argument and output to `cache`; accept either.
-_CACHE_NAME = "cache" if "cache" in inspect.signature(GPT2Model.forward).parameters else "past_key_values"
 
 
 def _down_sizes(config: MVAEConfig) -> list[int]:
@@ -93,10 +92,36 @@ class RecognitionNetwork(nn.Module):
         x = torch.cat([specials, token_embeddings], dim=1)
         x = self.dropout(x + self.position.weight[: x.shape[1]])
         mask = torch.cat([padding_mask.new_zeros(batch, 2), padding_mask], dim=1)
-        outputs = self.encoder(x, src_key_padding_mask=mask)  # O_1 .. O_{n+2} (eq. 2)
+        outputs = self.special_outputs(x, mask)  # O_1, O_2 of B_b(C_1, C_2, v_1..v_n) (eq. 2)
         c_prime_0 = torch.cat([outputs[:, 0], outputs[:, 1]], dim=-1)  # C'_0 = [O_1, O_2]
         recognition, _ = self.blocks(c_prime_0)
         return recognition
+
+    def special_outputs(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """O_1, O_2 [B, 2, d]: the encoder's outputs at C_1, C_2, equal to `self.encoder(x)[:, :2]`.
+
+        Only O_1 and O_2 are read (C'_0 = [O_1, O_2]), so the last layer computes its attention queries,
+        residuals, norms and feed-forward at those two positions only; keys and values still come from
+        every position. Same equations and parameters, about a third less encoder work per step.
+        """
+        *inner, last = self.encoder.layers
+        for layer in inner:
+            x = layer(x, src_key_padding_mask=mask)
+        return _encoder_layer_at_first(last, x, mask, 2)
+
+
+def _encoder_layer_at_first(
+    layer: nn.TransformerEncoderLayer, x: torch.Tensor, padding_mask: torch.Tensor, n: int
+) -> torch.Tensor:
+    """A post-norm nn.TransformerEncoderLayer's output at the first n positions of x [B, T, d]:
+    the layer's own _sa_block/_ff_block equations with queries x[:, :n] and keys/values x."""
+    if layer.norm_first:
+        raise ValueError("expected a post-norm encoder layer (norm_first=False)")
+    query = x[:, :n]
+    attended = layer.self_attn(query, x, x, key_padding_mask=padding_mask, need_weights=False)[0]
+    h = layer.norm1(query + layer.dropout1(attended))
+    feed_forward = layer.linear2(layer.dropout(layer.activation(layer.linear1(h))))
+    return layer.norm2(h + layer.dropout2(feed_forward))
 
 
 class PriorNetwork(nn.Module):
@@ -157,6 +182,16 @@ class ReconstructionNetwork(nn.Module):
         return t_1, t_2
 
 
+@dataclass
+class KVCache:
+    """GPT-2's keys and values during greedy decoding: per layer [B, heads, n_positions, d_head], of which
+    the first `length` positions are filled."""
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    length: int
+
+
 class GPTDecoder(nn.Module):
     """The GPT-2 decoder of eq. 8, built from a GPT2Config (no pretrained weights): [T1, T2, <bos>, w1, ...].
 
@@ -182,6 +217,9 @@ class GPTDecoder(nn.Module):
             bos_token_id=vocab.bos_id,
             eos_token_id=vocab.eos_id,
             pad_token_id=vocab.pad_id,
+            # GPT-2's tanh-approximated GELU as torch's one kernel; transformers' default "gelu_new" spells
+            # the same formula out in seven tensor operations (and as many in the backward pass)
+            activation_function="gelu_pytorch_tanh",
         )
         self.gpt = GPT2LMHeadModel(gpt2)
 
@@ -189,25 +227,72 @@ class GPTDecoder(nn.Module):
     def word_embeddings(self) -> nn.Embedding:
         return self.gpt.transformer.wte
 
-    def _forward(self, embeddings: torch.Tensor, cache: object | None) -> tuple[torch.Tensor, object]:
-        out = self.gpt(inputs_embeds=embeddings, use_cache=True, **{_CACHE_NAME: cache})
-        return out.logits, getattr(out, _CACHE_NAME)
-
     def teacher_forced_logits(
         self, t_1: torch.Tensor, t_2: torch.Tensor, tokens: torch.Tensor
     ) -> torch.Tensor:
-        """Logits [B, L, V] at the positions of tokens [B, L]: logits[:, t] predicts tokens' successor."""
+        """Logits [B, L, V] at the positions of tokens [B, L]: logits[:, t] predicts tokens' successor.
+
+        The output layer runs on those L positions only (`logits_to_keep`), not on T1, T2."""
         prefix = torch.stack([t_1, t_2], dim=1)
         embeddings = torch.cat([prefix, self.word_embeddings(tokens)], dim=1)
-        logits = self.gpt(inputs_embeds=embeddings, use_cache=False).logits
-        return logits[:, self.n_prefix :]
+        n = tokens.shape[1]
+        logits = self.gpt(inputs_embeds=embeddings, use_cache=False, logits_to_keep=n).logits  # 0: all
+        return logits[:, logits.shape[1] - n :]
 
-    def start(self, t_1: torch.Tensor, t_2: torch.Tensor) -> object:
-        """Run the prefix [T1, T2] once and return GPT-2's key/value cache."""
-        _, cache = self._forward(torch.stack([t_1, t_2], dim=1), None)
+    def start(self, t_1: torch.Tensor, t_2: torch.Tensor) -> KVCache:
+        """Run the prefix [T1, T2] once; the returned cache holds every layer's keys and values."""
+        cache = KVCache(keys=[], values=[], length=0)
+        self._extend(torch.stack([t_1, t_2], dim=1), cache)
         return cache
 
-    def step(self, cache: object, previous: torch.Tensor) -> tuple[torch.Tensor, object]:
-        """Logits [B, V] for the next word given the previous word ids [B]; extends and returns the cache."""
-        logits, cache = self._forward(self.word_embeddings(previous).unsqueeze(1), cache)
-        return logits[:, -1], cache
+    def step(self, cache: KVCache, previous: torch.Tensor) -> tuple[torch.Tensor, KVCache]:
+        """Logits [B, V] for the next word given the previous word ids [B]; extends the cache in place."""
+        hidden = self._extend(self.word_embeddings(previous).unsqueeze(1), cache)
+        return self.gpt.lm_head(hidden[:, -1]), cache
+
+    def _extend(self, embeddings: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """GPT-2's forward pass (transformers' GPT2Model with its own modules and weights) for the new
+        positions embeddings [B, n, d] after the cache's; returns ln_f's output [B, n, d].
+
+        Keys and values go into buffers preallocated for GPT-2's n_positions, written in place, so a step
+        copies one position per layer instead of concatenating the whole cache (transformers'
+        DynamicCache). n > 1 only for the first call (the prefix, causal among itself)."""
+        gpt = self.gpt.transformer
+        start, n = cache.length, embeddings.shape[1]
+        if n > 1 and start > 0:
+            raise ValueError("extend the cache one position at a time after the prefix")
+        positions = torch.arange(start, start + n, device=embeddings.device)
+        x = gpt.drop(embeddings + gpt.wpe(positions))
+        for i, block in enumerate(gpt.h):
+            attn = block.attn
+            qkv = attn.c_attn(block.ln_1(x)).split(attn.split_size, dim=2)
+            query, key, value = (self._heads(t, attn.num_heads) for t in qkv)
+            if i == len(cache.keys):  # the first call allocates (float32: see engine/attention.py)
+                shape = (key.shape[0], key.shape[1], gpt.wpe.num_embeddings, key.shape[3])
+                cache.keys.append(key.new_empty(shape, dtype=torch.float32))
+                cache.values.append(value.new_empty(shape, dtype=torch.float32))
+            cache.keys[i][:, :, start : start + n] = key
+            cache.values[i][:, :, start : start + n] = value
+            keys, values = cache.keys[i][:, :, : start + n], cache.values[i][:, :, : start + n]
+            dropout = attn.attn_dropout.p if self.training else 0.0
+            if n == 1 and dropout == 0.0:
+                attended = decode_attention(query, keys, values, scale=attn.scaling)
+            else:  # the prefix (start == 0, causal), or a step with attention dropout
+                attended = F.scaled_dot_product_attention(
+                    query,
+                    keys.to(query.dtype),
+                    values.to(query.dtype),
+                    dropout_p=dropout,
+                    is_causal=n > 1,
+                    scale=attn.scaling,
+                )
+            attended = attended.transpose(1, 2).reshape(x.shape[0], n, -1)
+            x = attn.resid_dropout(attn.c_proj(attended)) + x
+            x = block.mlp(block.ln_2(x)) + x
+        cache.length = start + n
+        return gpt.ln_f(x)
+
+    @staticmethod
+    def _heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
+        """[B, n, d] -> [B, heads, n, d / heads]."""
+        return x.view(x.shape[0], x.shape[1], n_heads, -1).transpose(1, 2)
