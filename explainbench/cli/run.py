@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -16,7 +17,9 @@ from explainbench.api.registry import RegistryError, get_explainer
 from explainbench.cli.errors import fail
 from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.runner.config import ConfigError, load_recipe, parse_splits, resolve_config
-from explainbench.runner.run import RunError, RunOutcome, RunSpec, run_experiment
+
+if TYPE_CHECKING:  # pragma: no cover
+    from explainbench.runner.run import RunOutcome
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -32,6 +35,8 @@ def wide_console() -> Console:
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input (one red line, exit 2), not a bug (traceback)."""
+    from explainbench.runner.run import RunError
+
     errors: list[type[BaseException]] = [
         ConfigError, RegistryError, RunError, RequestError, ValueError, FileNotFoundError,
     ]
@@ -123,6 +128,8 @@ def register(app: typer.Typer) -> None:
 
         Re-running a finished run (same model, data, split, resolved config and seed) is a no-op.
         """
+        from explainbench.runner.run import RunSpec, run_experiment
+
         with cli_errors():
             plan = load_recipe(recipe) if recipe is not None else None
             model_name = model or (plan.model if plan else None)

@@ -1,15 +1,30 @@
-"""Orchestration: resolve a run's config, run it stage by stage, find and compare finished runs."""
+"""Orchestration: resolve a run's config, run it stage by stage, find and compare finished runs.
 
-from explainbench.runner.config import ConfigError, Recipe, load_recipe, resolve_config
-from explainbench.runner.run import RunError, RunOutcome, RunSpec, run_experiment
+The names below load on first use (PEP 562), so `import explainbench.runner.config` (which the CLI does
+at start-up) does not import the run stages, the results schemas and pydantic with it.
+"""
 
-__all__ = [
-    "ConfigError",
-    "Recipe",
-    "RunError",
-    "RunOutcome",
-    "RunSpec",
-    "load_recipe",
-    "resolve_config",
-    "run_experiment",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {
+    "ConfigError": "explainbench.runner.config",
+    "Recipe": "explainbench.runner.config",
+    "load_recipe": "explainbench.runner.config",
+    "resolve_config": "explainbench.runner.config",
+    "RunError": "explainbench.runner.run",
+    "RunOutcome": "explainbench.runner.run",
+    "RunSpec": "explainbench.runner.run",
+    "run_experiment": "explainbench.runner.run",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'explainbench.runner' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
