@@ -22,6 +22,7 @@ from torch import nn
 
 from baselines.nete.config import NETEConfig
 from explainbench.data.vocab import Vocab
+from explainbench.engine.dropout import Dropout
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 STAGES = ("rating", "text")
@@ -42,7 +43,7 @@ class GFRU(nn.Module):
         self.word_proj = nn.Linear(hidden_size, fusion_size, bias=False)  # W_w
         self.feature_proj = nn.Linear(hidden_size, fusion_size, bias=False)  # W_f
         self.gate_proj = nn.Linear(2 * fusion_size, 1, bias=False)  # v
-        self.dropout = nn.Dropout(dropout)  # on the cells' inputs (TF DropoutWrapper input_keep_prob)
+        self.dropout = Dropout(dropout)  # on the cells' inputs (TF DropoutWrapper input_keep_prob)
 
     def gate(self, word_state: torch.Tensor, feature_state: torch.Tensor) -> torch.Tensor:
         """gamma [B, 1] = sigmoid(v^T [tanh(W_w h^w); tanh(W_f h^f)])."""

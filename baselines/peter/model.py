@@ -32,6 +32,7 @@ from torch import nn
 from baselines.peter.config import PeterConfig
 from explainbench.data.vocab import Vocab
 from explainbench.engine.attention import decode_attention
+from explainbench.engine.dropout import Dropout
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
@@ -73,9 +74,9 @@ class PeterLayer(nn.Module):
         self.linear2 = nn.Linear(d_ffn, d_model)
         self.norm1 = nn.LayerNorm(d_model)
         self.norm2 = nn.LayerNorm(d_model)
-        self.dropout = nn.Dropout(dropout)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
         # nn.MultiheadAttention's initialisation: xavier-uniform input projection, zero biases
         nn.init.xavier_uniform_(self.in_proj.weight)
         nn.init.zeros_(self.in_proj.bias)
@@ -156,7 +157,7 @@ class PeterModule(ExplainerModule):
         )
         self.hidden2token = nn.Linear(d, vocab.size)
         self.rating_head = RatingMLP(d, config.init_range)
-        self.input_dropout = nn.Dropout(config.dropout)
+        self.input_dropout = Dropout(config.dropout)
         max_positions = self.n_prefix + max(config.max_words, config.gen_max_len) + 2
         self.register_buffer("positions", sinusoid_table(max_positions, d), persistent=False)
         # the mask of every length is the top-left corner of the longest one: both built once, on the

@@ -26,7 +26,9 @@ EPOCHS = 2
 NRT = ("run", "--model", "nrt", "--data", DATA, "--limit", "20", "--n-boot", "10", "--no-meteor",
        "--no-progress", "--device", "cpu", *(x for s in NRT_SETS for x in ("--set", s)))
 # Fields of results.json that legitimately differ between two runs of the same experiment.
-VOLATILE = {"timings", "created"}
+# the working tree's state: a file edited (docs too) while the suite runs changes them between two runs;
+# code_sha256, the part of the identity that changes numbers, stays compared
+VOLATILE = {"timings", "created", "git_dirty", "git_diff_sha256"}
 
 
 def env(home: Path, fault: str | None = None) -> dict[str, str]:

@@ -17,6 +17,7 @@ import torch
 from torch.nn.functional import cross_entropy, mse_loss
 
 from explainbench.data.vocab import Vocab
+from explainbench.engine.dropout import use_engine_dropout
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss
 from explainbench.engine.neural import NeuralExplainer
 from explainbench.models.mvae.config import (
@@ -51,6 +52,7 @@ class MVAEModule(ExplainerModule):
             RecognitionNetwork(config, max_tokens) if config.recognition else None
         )
         self.reconstruction = ReconstructionNetwork(config)
+        use_engine_dropout(self)  # GPT-2's and the encoder layers' masks drawn the engine's cheaper way
 
     # --- pieces -------------------------------------------------------------------------------------
 
