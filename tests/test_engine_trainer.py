@@ -12,7 +12,13 @@ from torch import nn
 
 from explainbench.engine.checkpoint import CheckpointError
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss
-from explainbench.engine.trainer import StallTracker, Trainer, TrainingError, make_optimizer
+from explainbench.engine.trainer import (
+    StallTracker,
+    Trainer,
+    TrainingError,
+    make_optimizer,
+    schedule_clock,
+)
 
 
 def _batch(size: int = 1) -> Batch:
@@ -118,6 +124,36 @@ def test_warmup_then_decay(tmp_path: Path) -> None:
     lrs = [r["lr"] for r in _lines(tmp_path, "step")]
     expected = [0.1, 0.2, 0.3, 0.3, 0.15, 0.15]
     assert lrs == pytest.approx(expected, rel=1e-12)
+
+
+def test_schedule_clock_runs_the_schedule_epoch_for_epoch(tmp_path: Path) -> None:
+    # a schedule written for epochs of 10 steps, on a dataset of 4 steps per epoch (5 with one capped):
+    # each optimiser step advances it 10 / 4 = 2.5 steps; warm-up over 10 schedule steps = 1 epoch here
+    assert schedule_clock(None, 4) == 1.0 and schedule_clock(10, 4) == 2.5
+    with pytest.raises(ValueError, match="no length"):
+        schedule_clock(10, None)
+    cfg = NeuralConfig(
+        optimizer="sgd", lr=1.0, warmup_steps=10, schedule_epoch_steps=10, patience=0, max_epochs=2,
+        log_every=1, max_steps_per_epoch=4,
+    )
+    module = Scripted([1, 1])
+    clocks: list[float] = []
+    original = module.loss
+
+    def loss(batch: Batch) -> StepLoss:
+        clocks.append(module.schedule_step)
+        return original(batch)
+
+    module.loss = loss  # type: ignore[method-assign]
+    _fit(module, cfg, tmp_path, steps_per_epoch=5)
+    assert module.steps_seen == list(range(8))
+    assert clocks == [2.5 * s for s in range(8)]
+    lrs = [r["lr"] for r in _lines(tmp_path, "step")]
+    assert lrs == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0], rel=1e-12)  # (s + 1) 2.5 / 10
+    assert [e["schedule_step"] for e in _lines(tmp_path, "epoch")] == [10.0, 20.0]
+    plain = tmp_path / "plain"
+    _fit(Scripted([1, 1]), NeuralConfig(optimizer="sgd", lr=1.0, patience=0, max_epochs=1), plain)
+    assert "schedule_step" not in _lines(plain, "epoch")[0]
 
 
 def test_max_steps_per_epoch_and_log_every(tmp_path: Path) -> None:

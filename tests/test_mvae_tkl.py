@@ -112,3 +112,11 @@ def test_a0_is_half_the_steps_to_the_best_validation_loss(
     assert "anneal_a0 = 60" in capsys.readouterr().out
     assert calibrate_main([str(tmp_path / "missing")]) == 2
     assert "no such train log" in capsys.readouterr().err
+    # a run on the schedule's clock (schedule_epoch_steps): a0 is read on that clock, as eq. 11 uses it
+    clocked = tmp_path / "clocked"
+    clocked.mkdir()
+    lines[3] = {**lines[3], "schedule_step": 121 * 2.5}
+    (clocked / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert a0_from_train_log(clocked) == 151  # 302.5 // 2
+    assert calibrate_main([str(clocked)]) == 0
+    assert "302 on the schedule's clock" in capsys.readouterr().out

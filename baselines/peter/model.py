@@ -33,6 +33,7 @@ from baselines.peter.config import PeterConfig
 from explainbench.data.vocab import Vocab
 from explainbench.engine.attention import decode_attention
 from explainbench.engine.dropout import Dropout
+from explainbench.engine.losses import mean_token_nll
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
@@ -212,8 +213,8 @@ class PeterModule(ExplainerModule):
         h = self.hidden(batch, batch.text[:, :-1])
         text_logits = self.hidden2token(h[:, self.n_prefix :])
         targets = batch.text[:, 1:]
-        text_loss = F.cross_entropy(
-            text_logits.reshape(-1, text_logits.shape[-1]), targets.reshape(-1), ignore_index=pad
+        text_loss = mean_token_nll(  # F.cross_entropy's mean, in float32 blocks (engine/losses.py)
+            text_logits.reshape(-1, text_logits.shape[-1]), targets.reshape(-1), pad
         )
         # .float(): under CPU autocast log_softmax keeps bf16 logits in bf16 (cross_entropy does not);
         # the context loss and its gradient need fp32 (a no-op in fp32)

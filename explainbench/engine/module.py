@@ -69,10 +69,14 @@ class ExplainerModule(nn.Module):
     never recomputes the prefix.
     """
 
-    global_step: int = 0  # set by the trainer before every training step (annealing schedules read it)
+    global_step: int = 0  # set by the trainer before every training step
+    # the same step on the schedule's clock (NeuralConfig.schedule_epoch_steps; = global_step without one):
+    # annealing schedules read this one
+    schedule_step: float = 0.0
 
-    def set_step(self, step: int) -> None:
+    def set_step(self, step: int, schedule_step: float | None = None) -> None:
         self.global_step = step
+        self.schedule_step = float(step) if schedule_step is None else schedule_step
 
     @abstractmethod
     def loss(self, batch: Batch) -> StepLoss:
@@ -120,6 +124,10 @@ class NeuralConfig(ExplainerConfig):
     lr_decay: float = 1.0
     stall_threshold: float = 0.0
     warmup_steps: int = 0
+    # None: step counts of the schedule (warmup_steps; a model's own, e.g. MVAE's anneal_a0 and anneal_k)
+    # are this dataset's optimiser steps. N: they are counted in epochs of N steps (a paper's dataset), and
+    # the trainer advances the schedule by N steps per epoch here (trainer.py, "The schedule's clock")
+    schedule_epoch_steps: int | None = None
     clip_norm: float | None = None
     max_words: int = 15  # explanation length in words, as in the references
     gen_max_len: int = 15  # greedy decoding steps

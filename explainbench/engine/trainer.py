@@ -109,9 +109,25 @@ class LrSchedule:
     warmup_steps: int = 0
     decay_factor: float = 1.0
 
-    def lr_at(self, step: int) -> float:
-        warm = 1.0 if self.warmup_steps <= 0 else min(1.0, (step + 1) / self.warmup_steps)
+    def lr_at(self, step: int, clock: float = 1.0) -> float:
+        """The rate of 0-based step `step`; clock = schedule steps per optimiser step (schedule_clock)."""
+        warm = 1.0 if self.warmup_steps <= 0 else min(1.0, (step + 1) * clock / self.warmup_steps)
         return self.base_lr * self.decay_factor * warm
+
+
+def schedule_clock(schedule_epoch_steps: int | None, steps_per_epoch: int | None) -> float:
+    """Schedule steps per optimiser step: schedule_epoch_steps / this dataset's steps per epoch (1 if unset).
+
+    The schedule's clock: a recipe written for a dataset whose epoch is N steps (MVAE's 5,000 warm-up
+    steps, its a0 and k) runs on another dataset epoch for epoch: one epoch here advances it N steps.
+    """
+    if schedule_epoch_steps is None:
+        return 1.0
+    if not steps_per_epoch:
+        raise ValueError(
+            "schedule_epoch_steps needs the number of training batches per epoch; this loader has no length"
+        )
+    return schedule_epoch_steps / steps_per_epoch
 
 
 @dataclass
@@ -381,19 +397,20 @@ class Trainer:
                 if n_batches is not None and cfg.max_steps_per_epoch is not None:
                     n_batches = min(n_batches, cfg.max_steps_per_epoch)
                 batch_task = bar.add_task(f"epoch {epoch}", total=n_batches, info="")
+                clock = schedule_clock(cfg.schedule_epoch_steps, n_batches)
                 module.train()
                 sums = DeviceSums(self.device)
-                lr = schedule.lr_at(step)
+                lr = schedule.lr_at(step, clock)
                 started = time.perf_counter()
                 read_every = cfg.log_every if cfg.log_every > 0 else READ_EVERY
                 pending = 0  # steps since the sums were last read and checked
                 for i, batch in enumerate(batches):
                     if cfg.max_steps_per_epoch is not None and i >= cfg.max_steps_per_epoch:
                         break
-                    lr = schedule.lr_at(step)
+                    lr = schedule.lr_at(step, clock)
                     for group in optimizer.param_groups:
                         group["lr"] = lr
-                    module.set_step(step)
+                    module.set_step(step, step * clock)
                     batch = batch.to(self.device, non_blocking=True)
                     optimizer.zero_grad(set_to_none=True)
                     with autocast(cfg.precision, self.device):
@@ -443,7 +460,8 @@ class Trainer:
                     "val_loss": _finite_or_none(val["loss"]),
                     **{f"val_{k}": _finite_or_none(v) for k, v in val.items() if k != "loss"},
                     "lr": lr,
-                    "next_lr": schedule.lr_at(step),
+                    "next_lr": schedule.lr_at(step, clock),
+                    **({"schedule_step": step * clock} if cfg.schedule_epoch_steps is not None else {}),
                     "examples_per_s": seen / max(train_s, 1e-9),
                     "train_s": train_s,
                     "stalled": decision.stalled,

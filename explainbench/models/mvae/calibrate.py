@@ -32,10 +32,12 @@ class Convergence:
     epoch: int
     step: int
     val_loss: float
+    schedule_step: float | None = None  # the step on the schedule's clock (runs with schedule_epoch_steps)
 
     @property
     def a0(self) -> int:
-        return self.step // 2
+        """Half the steps to convergence, on the schedule's clock when the run had one (a0 is read on it)."""
+        return int((self.step if self.schedule_step is None else self.schedule_step) // 2)
 
 
 def convergence(log_path: Path, stage: str = "train") -> Convergence:
@@ -59,7 +61,13 @@ def convergence(log_path: Path, stage: str = "train") -> Convergence:
             continue
         loss = record.get("val_loss")
         if loss is not None and (best is None or loss < best.val_loss):
-            best = Convergence(int(record["epoch"]), int(record["step"]), float(loss))
+            clock_step = record.get("schedule_step")
+            best = Convergence(
+                int(record["epoch"]),
+                int(record["step"]),
+                float(loss),
+                None if clock_step is None else float(clock_step),
+            )
     if best is None:
         raise CalibrationError(f"{path}: no epoch line with a validation loss for stage {stage!r}")
     return best
@@ -80,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except CalibrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    clock = "" if found.schedule_step is None else f", {found.schedule_step:.0f} on the schedule's clock"
     print(
-        f"converged at step {found.step} (epoch {found.epoch}, val_loss {found.val_loss:.4f}); "
+        f"converged at step {found.step}{clock} (epoch {found.epoch}, val_loss {found.val_loss:.4f}); "
         f"anneal_a0 = {found.a0}"
     )
     return 0

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-from torch.nn.functional import cross_entropy, mse_loss
+from torch.nn.functional import mse_loss
 
 from explainbench.data.vocab import Vocab
 from explainbench.engine.dropout import use_engine_dropout
+from explainbench.engine.losses import token_nll
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig, StepLoss
 from explainbench.engine.neural import NeuralExplainer
 from explainbench.models.mvae.config import (
@@ -63,7 +64,7 @@ class MVAEModule(ExplainerModule):
     def beta(self) -> float:
         """beta' at the current training step (eq. 11)."""
         c = self.config
-        return annealed_beta(self.global_step, c.beta, c.anneal_k, c.anneal_a0)
+        return annealed_beta(self.schedule_step, c.beta, c.anneal_k, c.anneal_a0)  # on the schedule's clock
 
     def used_scales(self) -> list[bool]:
         """Which scales carry a distribution: all (MLF) or only the smallest (mvae-nomlf)."""
@@ -88,12 +89,8 @@ class MVAEModule(ExplainerModule):
         t_1, t_2 = self.reconstruction(h_0, z)
         inputs, targets = batch.text[:, :-1], batch.text[:, 1:]
         logits = self.decoder.teacher_forced_logits(t_1, t_2, inputs)
-        nll = cross_entropy(
-            logits.reshape(-1, logits.shape[-1]),
-            targets.reshape(-1),
-            ignore_index=self.vocab.pad_id,
-            reduction="sum",
-        )
+        # sum over words of -log p(w_t | ...), in float32 blocks (engine/losses.py)
+        nll = token_nll(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), self.vocab.pad_id).sum()
         n_words = targets.ne(self.vocab.pad_id).sum().clamp(min=1)
         return nll / targets.shape[0], nll.detach() / n_words
 

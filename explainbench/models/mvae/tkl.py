@@ -87,7 +87,7 @@ def mlf_loss(terms: list[TKLTerms], beta: float, standard_kl: bool = True) -> to
     return torch.stack([t.total(beta, standard_kl) for t in terms]).sum()
 
 
-def annealed_beta(step: int, beta: float, k: float, a0: float) -> float:
+def annealed_beta(step: float, beta: float, k: float, a0: float) -> float:
     """beta' = beta * 1 / (1 + exp(-k (n_step - a0))) (eq. 11), computed without overflow."""
     x = -k * (step - a0)
     if x >= 0:
