@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def board(tmp_path_factory):
 
 def test_add_copies_results_samples_and_command_without_checkpoints(board):
     home, root, models = board
-    folder = root / DATA / "mvae" / "split-1"
+    (folder,) = (root / DATA).glob("*/mvae/split-1")  # <dataset>/<scale>/<model>/split-<k>
+    assert folder.parent.parent.name == (results_of(home, "mvae", 1).get("scale") or "default")
     src = run_dir_of(home, "mvae", 1)
     assert sorted(p.name for p in folder.iterdir()) == [
         "command.txt",
@@ -164,5 +166,37 @@ def test_tables_and_examples_read_the_leaderboard(board):
         ],
     )
     assert result.exit_code == 0, result.output
-    first = json.loads((root / DATA / "mvae" / "split-1" / "samples.jsonl").read_text().splitlines()[0])
+    (folder,) = (root / DATA).glob("*/mvae/split-1")
+    first = json.loads((folder / "samples.jsonl").read_text().splitlines()[0])
     assert first["generated"].split()[0] in result.stdout
+
+
+def test_two_scales_are_kept_apart_and_reference_comes_first(board, tmp_path):
+    home, root, models = board
+    two = tmp_path / "two"
+    shutil.copytree(root, two)
+    for model in ("random-train", "mvae"):  # the same runs, relabelled as reference-scale runs
+        run = tmp_path / f"ref-{model}"
+        shutil.copytree(run_dir_of(home, model, 1), run)
+        results = json.loads((run / "results.json").read_text())
+        results["scale"] = "reference"
+        (run / "results.json").write_text(json.dumps(results))
+        add_run(run, two)
+    assert (two / DATA / "reference" / "mvae" / "split-1" / "results.json").is_file()
+    source = RunSource.leaderboard(two)
+    other = results_of(home, "mvae", 1).get("scale") or "default"
+    assert source.scales(DATA) == ["reference", other]
+    assert len(source.at_scale("reference").runs(DATA)) == 2
+    assert len(source.at_scale(other).runs(DATA)) == len(RunSource.leaderboard(root).runs(DATA))
+    text = render_readme(two)
+    ref_at = text.index(f"### {DATA} at scale reference")
+    other_at = text.index(f"### {DATA} at scale {other}")
+    assert ref_at < other_at
+    reference_part = text[ref_at:other_at]
+    assert "scale reference; test records" in reference_part and f"scale {other}" not in reference_part
+    assert "mvae-nokl" not in reference_part  # only the reference runs are in its tables
+    # a run in the wrong scale folder is refused with the folder it belongs in
+    wrong = two / DATA / "reference" / "item-popular" / "split-1"
+    shutil.copytree(next((two / DATA).glob(f"{other}/item-popular/split-1")), wrong)
+    with pytest.raises(ReportError, match="not what its folder says"):
+        RunSource.leaderboard(two).runs(DATA)

@@ -75,7 +75,7 @@ def add(
         help="Accept runs made from a checkout with uncommitted changes or without a git commit.",
     ),
 ) -> None:
-    """Copy finished runs into leaderboard/<dataset>/<model>/split-<k>/ (no checkpoints), then render.
+    """Copy finished runs into leaderboard/<dataset>/<scale>/<model>/split-<k>/ (no checkpoints), then render.
 
     Example: explainbench leaderboard add ~/.cache/explainbench/runs/synthetic/split-1/peter/* \\
       --command "explainbench run --recipe recipes/peter/default.yaml --scale cpu-small --data synthetic"
