@@ -234,6 +234,25 @@ def test_malformed_line_and_skip_bad(tmp_path: Path) -> None:
     )
 
 
+def test_rating_outside_the_star_scale(tmp_path: Path) -> None:
+    lines = amazon_lines(literal=False)
+    bad = json.loads(lines[4])
+    bad["overall"] = 7.0  # line 5
+    lines[4] = json.dumps(bad)
+    zero = json.loads(lines[8])
+    zero["overall"] = 0  # line 9
+    lines[8] = json.dumps(zero)
+    f = write(tmp_path / "a.json", lines)
+    result = cli("import", "amazon", str(f), "--name", "x", home=tmp_path)
+    assert_one_line_error(result, "a.json:5:", "rating 7.0", "1-5 star scale", "--skip-bad")
+    assert nothing_left(tmp_path, "x")
+    result = cli("import", "amazon", str(f), "--name", "x", "--skip-bad", home=tmp_path)
+    assert result.exit_code == 0, result.output
+    manifest = load_manifest("x", tmp_path)
+    assert manifest["source"]["skipped_lines"]["total"] == 2
+    assert ":9:" in manifest["source"]["skipped_lines"]["examples"][1]
+
+
 def test_non_utf8_bytes(tmp_path: Path) -> None:
     lines = [line.encode() for line in amazon_lines()]
     lines[4] = lines[4].replace(b"'reviewText': '", b"'reviewText': 'caf\xe9 ", 1)

@@ -93,6 +93,36 @@ def _truncate_manifest(folder: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8")[:40], encoding="utf-8")
 
 
+def _foreign_weights(home: Path, tmp: Path) -> list[str]:
+    """The finished run's saved weights replaced by those of a wider network (another size)."""
+    import torch
+
+    run = _run_dir(home)
+    path = run / "model" / "weights.pt"
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    name = next(k for k, v in state.items() if v.dim() == 2)
+    state[name] = torch.zeros(state[name].shape[0], state[name].shape[1] + 3)
+    torch.save(state, path)
+    return ["probe", "identity", str(run)]
+
+
+def _missing_outputs(home: Path, tmp: Path) -> list[str]:
+    """One output line for a test split of many records (no --allow-partial)."""
+    from explainbench.data.load import load_split
+
+    rec = load_split("synthetic-tiny", 1, home=home)["test"][0]
+    line = json.dumps({"user_id": rec["user_id"], "item_id": rec["item_id"], "explanation": "good tone"})
+    return _evaluate(line + "\n")(home, tmp)
+
+
+def _raw_rating(home: Path, tmp: Path) -> list[str]:
+    """An Amazon review rated 7 on a 1-5 star scale."""
+    lines = [{"reviewerID": "U1", "asin": "B1", "overall": 5.0, "reviewText": "The strap is sturdy."},
+             {"reviewerID": "U2", "asin": "B1", "overall": 7.0, "reviewText": "Great tone for the money."}]
+    path = _write("reviews.json", "".join(json.dumps(x) + "\n" for x in lines))(tmp)
+    return ["data", "import", "amazon", str(path), "--name", "raw-bad"]
+
+
 GOOD_RECIPE = ("model: nrt\ndata: synthetic-tiny\nconfig:\n  emb_size: 8\n"
                "scales:\n  small:\n    max_epochs: 1\n")
 
@@ -151,6 +181,11 @@ CASES: tuple[BadInput, ...] = (
              lambda home, tmp: ["compare", "--data", "synthetic-tiny", "--scale", "enormous"]),
     BadInput("leaderboard-add-nothing", "`leaderboard add` of a folder without results.json", "results.json",
              lambda home, tmp: ["leaderboard", "add", str(tmp), "--root", str(tmp / "lb")]),
+    BadInput("probe-foreign-weights", "a finished run whose saved weights are of another size", "weights.pt",
+             _foreign_weights),
+    BadInput("evaluate-missing-lines", "outputs for one of the split's test records", "--allow-partial",
+             _missing_outputs),
+    BadInput("import-raw-rating-range", "a raw Amazon review rated 7", "reviews.json:2:", _raw_rating),
 )
 
 BEGIN, END = "<!-- bad-inputs:begin -->", "<!-- bad-inputs:end -->"

@@ -48,13 +48,25 @@ def _field(obj: dict, *keys: str, source: str):
     raise BadLine(f"no {' / '.join(repr(k) for k in keys)} field in this {source} review")
 
 
+# Amazon's overall, Yelp's stars and TripAdvisor's overall rating are all 1-5 stars: a value outside is a
+# corrupted or foreign line, not a review (it would also stretch the dataset's rating range, which RMSE,
+# MAE and the rating models' clamping use).
+STAR_SCALE = (1.0, 5.0)
+
+
 def _rating(value: object) -> float:
+    if isinstance(value, bool):
+        raise BadLine(f"rating {value!r} is not a number")
     try:
         r = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise BadLine(f"rating {value!r} is not a number") from None
     if r != r:
         raise BadLine("rating is NaN")
+    lo, hi = STAR_SCALE
+    if not lo <= r <= hi:
+        raise BadLine(f"rating {value!r} is outside the {lo:g}-{hi:g} star scale of Amazon, Yelp and "
+                      "TripAdvisor reviews")
     return r
 
 
