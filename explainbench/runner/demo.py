@@ -29,13 +29,16 @@ DEMO_SCALE = "demo"  # the scale the demo's runs record (tables and the report s
 DEMO_THREADS = min(2, os.cpu_count() or 1)
 REFERENCE_MODELS = ("random-train", "global-popular", "item-popular")
 # CPU-sized settings per neural model (the reference sizes are in each model's config defaults).
-# PETER: the reference structure (2 layers, 2 heads, PETER mask, SGD lr 1.0 with x0.25 decay,
-# clip 1.0, batch 128) at width 64 / FFN 256 instead of 512 / 2048, and at most 20 epochs.
-# MVAE: the recipe's cpu-small scale (the paper's structure at d 192, a0 measured there) for 2 x 100 steps.
+# PETER: the reference structure (2 layers, 2 heads, PETER mask, SGD lr 1.0, clip 1.0, batch 128) at
+# width 64 / FFN 256 instead of 512 / 2048, 20 epochs without the reference's x0.25 decay on a stall:
+# with the decay the rate is 1/16 by epoch 7 and PETER stays generic for all 20 epochs (FMR 0.035 on
+# split 1, measured); without it PETER learns the item (FMR 0.38-0.42 on splits 1-3, docs/models/peter.md).
+# MVAE: the recipe's cpu-small scale (the paper's structure at d 192, a0 measured there, 3 x 100 steps).
 DEMO_CONFIGS: dict[str, dict[str, Any]] = {
-    "peter": {"d_model": 64, "n_heads": 2, "n_layers": 2, "d_ffn": 256, "max_epochs": 20},
+    "peter": {"d_model": 64, "n_heads": 2, "n_layers": 2, "d_ffn": 256, "max_epochs": 20, "patience": 20,
+              "lr_decay": 1.0},
     "mvae": {"d_model": 192, "n_head": 4, "ffn_dim": 768, "batch_size": 64, "lr": 0.001, "warmup_steps": 50,
-             "max_epochs": 2, "max_steps_per_epoch": 100, "anneal_a0": 150},
+             "max_epochs": 3, "max_steps_per_epoch": 100, "anneal_a0": 150},
 }
 # The model of the paper: Table 2's Improvement row and paired-test markers compare it with the best
 # other model in each column (PETER where MVAE is not installed).
