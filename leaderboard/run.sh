@@ -22,6 +22,7 @@ for split in $splits; do
     case $model in
       random-train|global-popular|item-popular) recipe=recipes/reference/$model.yaml ;;
       mvae*) recipe=recipes/mvae/default.yaml ;;
+      peter+) recipe=recipes/peter/default.yaml ;;
       *) recipe=recipes/$model/default.yaml ;;
     esac
     cmd="explainbench run --recipe $recipe --model $model --scale $scale --data $data --split $split --threads $threads --no-progress${*:+ $*}"
