@@ -3,6 +3,7 @@ cached decoding against full recomputation, defaults, PETER+ and training on syn
 
 from __future__ import annotations
 
+import dataclasses
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_defaults_are_the_reference_defaults() -> None:
         100,
         1111,
     )
-    assert c.peter_mask and PeterPlus.takes_feature and not Peter.takes_feature
+    assert c.peter_mask and c.clone_layers and PeterPlus.takes_feature and not Peter.takes_feature
     eps = {e.name: e.value for e in entry_points(group="explainbench.explainers")}
     assert eps["peter"] == "baselines.peter.explainer:Peter"
     assert eps["peter+"] == "baselines.peter.explainer:PeterPlus"
@@ -95,6 +96,25 @@ def _batch(rows: list[list[int]], width: int) -> Batch:
         feature=torch.tensor([7, 8, 9][:b]),
         text=torch.tensor(text),
     )
+
+
+def test_layers_start_as_copies_of_one_layer_as_the_reference() -> None:
+    """The reference's TransformerEncoder deep-copies one initialised layer; clone_layers=False does not."""
+    torch.manual_seed(0)
+    cfg = PeterConfig(d_model=16, n_heads=2, n_layers=3, d_ffn=24)
+    cloned = PeterModule(cfg, VOCAB, n_users=5, n_items=4, use_feature=False)
+    own = PeterModule(dataclasses.replace(cfg, clone_layers=False), VOCAB, 5, 4, False)
+    for module, same in ((cloned, True), (own, False)):
+        first = module.layers[0].state_dict()
+        for layer in module.layers[1:]:
+            w = layer.state_dict()
+            assert w.keys() == first.keys()
+            assert torch.equal(w["in_proj.weight"], first["in_proj.weight"]) is same
+            assert torch.equal(w["linear1.weight"], first["linear1.weight"]) is same
+    # copies, not shared parameters: changing one layer leaves the others
+    with torch.no_grad():
+        cloned.layers[1].in_proj.weight.add_(1.0)
+    assert not torch.equal(cloned.layers[0].in_proj.weight, cloned.layers[1].in_proj.weight)
 
 
 def test_layers_match_torch_transformer_encoder_layer() -> None:

@@ -19,6 +19,8 @@ class PeterConfig(NeuralConfig):
     peter_mask: True = the PETER mask (the user position also sees the item), as the README runs it;
         False = the plain left-to-right mask of the paper's ablation.
     init_range: uniform(-r, r) init of the embeddings, the output projection and the rating MLP (0.1).
+    clone_layers: True = every Transformer layer starts from the same initial weights, as the reference's
+        TransformerEncoder deep-copies one layer n_layers times; False = each layer drawn on its own.
     The vocabulary size (20,000) belongs to the shared tokenizer, not to this config.
     """
 
@@ -32,6 +34,7 @@ class PeterConfig(NeuralConfig):
     rating_weight: float = 0.1
     peter_mask: bool = True
     init_range: float = 0.1
+    clone_layers: bool = True
     # training, as the reference: plain SGD lr 1.0, x0.25 after each non-improving epoch, clip 1.0,
     # batch 128, stop at the 5th non-improving epoch counted in total, at most 100 epochs, seed 1111
     optimizer: str = "sgd"

@@ -22,6 +22,7 @@ are causal, so the cache gives the same hidden states as recomputing the whole s
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -153,9 +154,13 @@ class PeterModule(ExplainerModule):
         self.user_embeddings = nn.Embedding(n_users, d)
         self.item_embeddings = nn.Embedding(n_items, d)
         self.word_embeddings = nn.Embedding(vocab.size, d)
-        self.layers = nn.ModuleList(
-            PeterLayer(d, config.n_heads, config.d_ffn, config.dropout) for _ in range(config.n_layers)
-        )
+        if config.clone_layers:  # the reference deep-copies one initialised layer n_layers times
+            first = PeterLayer(d, config.n_heads, config.d_ffn, config.dropout)
+            self.layers = nn.ModuleList([first, *(copy.deepcopy(first) for _ in range(config.n_layers - 1))])
+        else:
+            self.layers = nn.ModuleList(
+                PeterLayer(d, config.n_heads, config.d_ffn, config.dropout) for _ in range(config.n_layers)
+            )
         self.hidden2token = nn.Linear(d, vocab.size)
         self.rating_head = RatingMLP(d, config.init_range)
         self.input_dropout = Dropout(config.dropout)
