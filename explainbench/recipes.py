@@ -450,3 +450,84 @@ def validate(
             if check_command is not None:
                 check_command(command, f"{path}" + (f" (scale {scale})" if scale else ""))
     return scales
+
+
+# -- grids: a recipe as run specifications -----------------------------------------------------------
+
+
+def grid_runs(
+    recipe: AnyRecipe,
+    scale: str | None = None,
+    *,
+    seeds: Sequence[int] = (),
+    set_items: Sequence[str] = (),
+    threads: int | None = 1,
+    device: str | None = None,
+    n_boot: int = 1000,
+    meteor: bool = True,
+    cold: str = "skip",
+    home: Path | None = None,
+    root: Path | None = None,
+) -> list[Any]:
+    """The runs a recipe asks for, as the RunSpecs `explainbench run` would build (datasets x models x
+    splits x seeds; no seeds = the config's own). A model recipe is one model on its data and splits.
+    `--set` items and seeds go to the models whose config has that key; a key no model has is refused.
+    A run whose config cannot be resolved (unknown model, bad --set value) comes back with its error
+    instead of a spec, so the grid reports it and runs the others."""
+    from explainbench.api.registry import get_explainer
+    from explainbench.runner.grid import GridRun
+    from explainbench.runner.run import RunSpec
+
+    if isinstance(recipe, ProbeRecipe):
+        raise ConfigError(f"{recipe.path}: a probe recipe is not a grid of runs (`explainbench probe noise`)")
+    if isinstance(recipe, Recipe):
+        if not recipe.model or not recipe.data:
+            raise ConfigError(f"{recipe.path}: a model recipe needs model: and data: to be a grid")
+        if scale:
+            recipe.overrides(scale)  # refuses an unknown scale
+        cells = [(recipe.data, recipe.model, k, recipe, scale) for k in (recipe.splits or [1])]
+        limit = None
+    else:
+        at = recipe.at(scale)
+        cells = []
+        for data in at.datasets:
+            for model in at.models:
+                path = model_recipe(model, root)
+                mrec = load_recipe(path) if path is not None else None
+                for k in at.splits:
+                    cells.append((data, model, k, mrec, at.model_scale if mrec is not None else None))
+        limit = at.limit
+    from explainbench.runner.config import config_fields, parse_set_items
+
+    sets = parse_set_items(set_items)
+    fields: dict[str, set[str]] = {}
+    for model in dict.fromkeys(cell[1] for cell in cells):
+        try:
+            fields[model] = set(config_fields(get_explainer(model).config_class))
+        except Exception:  # noqa: BLE001 - the unknown model is reported as its runs' failure below
+            fields[model] = set()
+    unused = sorted(set(sets) - set().union(*fields.values()))
+    if unused:
+        raise ConfigError(f"--set {', '.join(unused)}: no model of this grid has such a config key")
+    runs = []
+    for data, model, split, mrec, model_scale in cells:
+        # --set and --seeds reach the models whose config has the key (floors have no dropout, ...)
+        own = [f"{k}={v}" for k, v in sets.items() if k in fields[model]]
+        for seed in (list(seeds) if "seed" in fields[model] else []) or [None]:
+            label = f"{model} on {data} split {split}" + (f" seed {seed}" if seed is not None else "")
+            try:
+                cls = get_explainer(model)
+                config = resolve_config(
+                    cls.config_class, recipe=mrec, scale=model_scale, seed=seed, set_items=own
+                )
+            except Exception as exc:  # noqa: BLE001 - reported as this run's failure
+                why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                runs.append(GridRun(label, None, why))
+                continue
+            spec = RunSpec(
+                model=model, data=data, config=config, split=split, limit=limit, cold=cold, device=device,
+                threads=threads, scale=model_scale, resume=True, home=home, n_boot=n_boot, meteor=meteor,
+                progress=False,
+            )
+            runs.append(GridRun(label, spec))
+    return runs

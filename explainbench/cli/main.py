@@ -65,6 +65,7 @@ COMMAND_MODULES = (
     "explainbench.cli.score",
     "explainbench.cli.evaluate",
     "explainbench.cli.run",
+    "explainbench.cli.grid",
     "explainbench.cli.compare",
     "explainbench.cli.list_cmd",
     "explainbench.cli.demo",

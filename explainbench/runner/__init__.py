@@ -11,6 +11,8 @@ from typing import Any
 
 _NAMES = {
     "ConfigError": "explainbench.runner.config",
+    "GridRun": "explainbench.runner.grid",
+    "run_grid": "explainbench.runner.grid",
     "Recipe": "explainbench.runner.config",
     "load_recipe": "explainbench.runner.config",
     "resolve_config": "explainbench.runner.config",

@@ -1,0 +1,116 @@
+"""`explainbench grid`: a recipe expanded into the RunSpecs `run` builds, executed by local worker processes;
+the same run ids and numbers as runs made one by one, a failing run reported while the others finish,
+and a second grid that trains nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from baselines.peter.config import PeterConfig
+from explainbench.api.results import read_results
+from explainbench.recipes import grid_runs, load_any
+from explainbench.runner import RunSpec, run_experiment
+from explainbench.runner.grid import LOG_FILE, GridRun, run_grid
+
+DATA = "synthetic-tiny"
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ffn": 32, "max_epochs": 2, "batch_size": 32}
+
+
+def _spec(home: Path, model: str, split: int, **config) -> RunSpec:
+    from explainbench.api.registry import get_explainer
+
+    cls = get_explainer(model)
+    base = PeterConfig(**TINY) if model == "peter" else cls.config_class()
+    return RunSpec(model=model, data=DATA, config=dataclasses.replace(base, **config), split=split, home=home,
+                   limit=40, n_boot=20, meteor=False, progress=False, threads=1, resume=True)
+
+
+def _write_recipes(root: Path) -> Path:
+    (root / "peter").mkdir(parents=True)
+    (root / "peter" / "default.yaml").write_text(
+        "model: peter\ndata: synthetic\nconfig: {}\nscales:\n  tiny: " + json.dumps(TINY) + "\n"
+    )
+    path = root / "grid.yaml"
+    path.write_text(
+        "kind: experiment\ndatasets: [synthetic-tiny]\nsplits: [1, 2]\nmodels: [item-popular, peter]\n"
+        "model_scale: tiny\nlimit: 40\noutputs: []\n"
+    )
+    return path
+
+
+def test_a_recipe_expands_into_the_specs_run_builds(tmp_path: Path) -> None:
+    path = _write_recipes(tmp_path / "recipes")
+    runs = grid_runs(load_any(path), seeds=[1111, 2], set_items=["dropout=0.0"], n_boot=20, meteor=False,
+                     root=tmp_path / "recipes")
+    assert [r.label for r in runs] == [
+        f"{m} on synthetic-tiny split {k} seed {s}" for m in ("item-popular", "peter") for k in (1, 2)
+        for s in (1111, 2)
+    ]
+    peter = [r.spec for r in runs if r.spec.model == "peter"]
+    got = {(s.split, s.config.seed, s.config.d_model, s.config.dropout, s.limit, s.scale) for s in peter}
+    assert got == {(k, s, 16, 0.0, 40, "tiny") for k in (1, 2) for s in (1111, 2)}
+    assert all(s.resume and not s.progress and s.threads == 1 for s in peter)
+    # a cell that cannot be specified comes back with its error, the others with their specs
+    bad = grid_runs(load_any(path), set_items=["d_model=wide"], root=tmp_path / "recipes")
+    assert [r.spec is None for r in bad] == [False, False, True, True]
+    assert "d_model" in bad[2].error
+
+
+@pytest.mark.parametrize("jobs", [2])
+def test_grid_equals_runs_one_by_one_reports_a_failure_and_reruns_nothing(home: Path, tmp_path: Path,
+                                                                          jobs: int) -> None:
+    cells = [("item-popular", 1), ("item-popular", 2), ("peter", 1), ("peter", 2)]
+    alone = tmp_path / "alone"
+    shutil.copytree(home / "datasets", alone / "datasets")
+    expected = {}
+    for model, split in cells:
+        outcome = run_experiment(_spec(alone, model, split), log=lambda m: None)
+        expected[(model, split)] = (outcome.run_id, outcome.results["metrics"])
+
+    runs = [GridRun(f"{m} {k}", _spec(home, m, k)) for m, k in cells]
+    runs.append(GridRun("peter bad", _spec(home, "peter", 1, optimizer="nope")))
+    runs.append(GridRun("unspecified", None, "d_model: expected an int"))
+    events = []
+    report = run_grid(runs, jobs=jobs, retries=1, on_event=lambda s, r: events.append((s, r.label)))
+    states = {r.label: r.state for r in report.results}
+    assert states == {"item-popular 1": "done", "item-popular 2": "done", "peter 1": "done",
+                      "peter 2": "done", "peter bad": "failed", "unspecified": "failed"}
+    bad = next(r for r in report.results if r.label == "peter bad")
+    assert bad.attempts == 2 and "unknown optimizer 'nope'" in bad.error and ("retry", "peter bad") in events
+    assert "unknown optimizer" in (bad.run_dir / LOG_FILE).read_text()
+    for (model, split), result in zip(cells, report.results, strict=False):
+        run_id, metrics = expected[(model, split)]
+        assert result.run_id == run_id
+        got = read_results(result.run_dir / "results.json")["metrics"]
+        assert {k: v["value"] for k, v in got.items()} == {k: v["value"] for k, v in metrics.items()}
+
+    again = run_grid(runs[:4], jobs=jobs)
+    assert [r.state for r in again.results] == ["skipped"] * 4
+    assert all(r.attempts == 0 for r in again.results)  # nothing was started
+
+
+def test_cli_grid_dry_run_and_exit_status(home: Path, tmp_path: Path) -> None:
+    path = _write_recipes(tmp_path / "recipes")
+    env = {**os.environ, "EXPLAINBENCH_HOME": str(home), "EXPLAINBENCH_RECIPES": str(tmp_path / "recipes")}
+    cmd = [sys.executable, "-m", "explainbench.cli.main", "grid", str(path), "--n-boot", "20", "--no-meteor"]
+    dry = subprocess.run([*cmd, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stderr
+    assert "peter on synthetic-tiny split 2" in dry.stdout and "4 runs" in dry.stdout
+    bad = subprocess.run([*cmd, "--executor", "slurm"], env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "use one of local" in bad.stderr
+    # --set reaches PETER only (item-popular has no optimizer), whose runs fail when they train
+    failing = subprocess.run([*cmd, "--set", "optimizer=nope", "--retries", "0", "--jobs", "2"], env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert failing.returncode == 1, failing.stderr
+    counts = re.search(r"grid: (\d+) done, (\d+) skipped, (\d+) failed", failing.stdout)
+    assert counts and int(counts[1]) + int(counts[2]) == 2 and counts[3] == "2", failing.stdout
+    assert "unknown optimizer 'nope'" in failing.stderr  # the event line, as it happened
