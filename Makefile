@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RAY_STAMP := $(VENV)/.installed-ray
 export HF_DATASETS_OFFLINE ?= 1
 export HF_HUB_OFFLINE ?= 1
 export NLTK_DATA ?= $(CURDIR)/$(VENV)/nltk_data
@@ -19,10 +20,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m explainbench.metrics.wordnet --prepare $(NLTK_DATA)
 	touch $(STAMP)
 
+# The optional Ray extra, for the tests of `explainbench grid --executor ray` (the demo does not need it).
+$(RAY_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[ray]'
+	touch $(RAY_STAMP)
+
 demo: setup
 	$(PY) -m explainbench.cli.main demo
 
-test: setup
+test: setup $(RAY_STAMP)
 	$(PY) -m pytest -q
 
 # Fault injection (kill -9, disk full, concurrent runs): a few minutes; also part of `make test`.

@@ -527,7 +527,7 @@ def grid_runs(
             spec = RunSpec(
                 model=model, data=data, config=config, split=split, limit=limit, cold=cold, device=device,
                 threads=threads, scale=model_scale, resume=True, home=home, n_boot=n_boot, meteor=meteor,
-                progress=False,
+                progress=False, score_workers=1,  # a grid task scores in its own process, no pool
             )
             runs.append(GridRun(label, spec))
     return runs

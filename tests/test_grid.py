@@ -65,37 +65,83 @@ def test_a_recipe_expands_into_the_specs_run_builds(tmp_path: Path) -> None:
     assert "d_model" in bad[2].error
 
 
-@pytest.mark.parametrize("jobs", [2])
-def test_grid_equals_runs_one_by_one_reports_a_failure_and_reruns_nothing(home: Path, tmp_path: Path,
-                                                                          jobs: int) -> None:
-    cells = [("item-popular", 1), ("item-popular", 2), ("peter", 1), ("peter", 2)]
-    alone = tmp_path / "alone"
-    shutil.copytree(home / "datasets", alone / "datasets")
-    expected = {}
-    for model, split in cells:
-        outcome = run_experiment(_spec(alone, model, split), log=lambda m: None)
-        expected[(model, split)] = (outcome.run_id, outcome.results["metrics"])
+CELLS = [("item-popular", 1), ("item-popular", 2), ("peter", 1), ("peter", 2)]
 
-    runs = [GridRun(f"{m} {k}", _spec(home, m, k)) for m, k in cells]
+
+@pytest.fixture(scope="module")
+def alone(home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The four runs made one by one with run_experiment, in a home of their own: run id and metrics."""
+    own = tmp_path_factory.mktemp("alone")
+    shutil.copytree(home / "datasets", own / "datasets")
+    expected = {}
+    for model, split in CELLS:
+        outcome = run_experiment(_spec(own, model, split), log=lambda m: None)
+        values = {k: v["value"] for k, v in outcome.results["metrics"].items()}
+        expected[(model, split)] = (outcome.run_id, values)
+    return expected
+
+
+def _check_same_as_alone(report, alone: dict) -> None:
+    for (model, split), result in zip(CELLS, report.results, strict=False):
+        run_id, metrics = alone[(model, split)]
+        assert result.run_id == run_id
+        got = read_results(result.run_dir / "results.json")["metrics"]
+        assert {k: v["value"] for k, v in got.items()} == metrics
+
+
+def test_grid_equals_runs_one_by_one_reports_a_failure_and_reruns_nothing(home: Path, alone: dict) -> None:
+    runs = [GridRun(f"{m} {k}", _spec(home, m, k)) for m, k in CELLS]
     runs.append(GridRun("peter bad", _spec(home, "peter", 1, optimizer="nope")))
     runs.append(GridRun("unspecified", None, "d_model: expected an int"))
     events = []
-    report = run_grid(runs, jobs=jobs, retries=1, on_event=lambda s, r: events.append((s, r.label)))
+    report = run_grid(runs, jobs=2, retries=1, on_event=lambda s, r: events.append((s, r.label)))
     states = {r.label: r.state for r in report.results}
     assert states == {"item-popular 1": "done", "item-popular 2": "done", "peter 1": "done",
                       "peter 2": "done", "peter bad": "failed", "unspecified": "failed"}
     bad = next(r for r in report.results if r.label == "peter bad")
     assert bad.attempts == 2 and "unknown optimizer 'nope'" in bad.error and ("retry", "peter bad") in events
     assert "unknown optimizer" in (bad.run_dir / LOG_FILE).read_text()
-    for (model, split), result in zip(cells, report.results, strict=False):
-        run_id, metrics = expected[(model, split)]
-        assert result.run_id == run_id
-        got = read_results(result.run_dir / "results.json")["metrics"]
-        assert {k: v["value"] for k, v in got.items()} == {k: v["value"] for k, v in metrics.items()}
+    _check_same_as_alone(report, alone)
 
-    again = run_grid(runs[:4], jobs=jobs)
+    again = run_grid(runs[:4], jobs=2)
     assert [r.state for r in again.results] == ["skipped"] * 4
     assert all(r.attempts == 0 for r in again.results)  # nothing was started
+
+
+def test_grid_on_a_local_ray_returns_run_folders_to_the_driver(home: Path, alone: dict,
+                                                               tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'explainbench[ray]'")
+    driver = tmp_path / "driver"
+    shutil.copytree(home / "datasets", driver / "datasets")
+    runs = [GridRun(f"{m} {k}", _spec(driver, m, k)) for m, k in CELLS]
+    runs.append(GridRun("peter bad", _spec(driver, "peter", 1, optimizer="nope")))
+    report = run_grid(runs, jobs=2, retries=0, executor="ray", threads=1)
+    assert [r.state for r in report.results] == ["done"] * 4 + ["failed"]
+    assert "unknown optimizer 'nope'" in report.results[-1].error
+    _check_same_as_alone(report, alone)
+    for r in report.results[:4]:  # written by the driver from what the task returned: no checkpoints
+        assert r.run_dir.parent.parent.parent.parent.parent == driver
+        assert (r.run_dir / LOG_FILE).is_file() and not (r.run_dir / "checkpoint").exists()
+    again = run_grid(runs[:4], jobs=2, executor="ray")
+    assert [r.state for r in again.results] == ["skipped"] * 4
+
+
+def test_without_ray_the_ray_executor_says_how_to_install(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("no ray here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    own = tmp_path / "own"
+    shutil.copytree(home / "datasets", own / "datasets")
+    with pytest.raises(Exception, match=r"pip install 'explainbench\[ray\]'"):
+        run_grid([GridRun("x", _spec(own, "item-popular", 1))], executor="ray")
 
 
 def test_cli_grid_dry_run_and_exit_status(home: Path, tmp_path: Path) -> None:

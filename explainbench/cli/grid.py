@@ -12,9 +12,9 @@ from rich.table import Table
 from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.cli.run import COLD, DEVICE, SET, cli_errors, wide_console
 from explainbench.runner.config import ConfigError, parse_splits
+from explainbench.runner.grid import EXECUTORS
 
 console = Console(stderr=True, soft_wrap=True)
-EXECUTORS = ("local",)
 COLOURS = {"done": "green", "skipped": "cyan", "failed": "red", "retry": "yellow", "running": "white"}
 
 
@@ -30,8 +30,12 @@ def register(app: typer.Typer) -> None:
         seeds: str = typer.Option(None, "--seeds", metavar="1111,2",
                                   help="Run every cell once per seed (default: the config's seed)."),
         set_items: list[str] = SET,
-        executor: str = typer.Option("local", "--executor", metavar="local",
-                                     help="local: worker processes on this machine."),
+        executor: str = typer.Option("local", "--executor", metavar="local|ray",
+                                     help="local: worker processes on this machine; ray: Ray tasks (a local "
+                                          "Ray started here, or the cluster at --address)."),
+        address: str = typer.Option(None, "--address", metavar="ADDR",
+                                    help="Ray cluster to use (e.g. auto, or ray://host:10001)."),
+        gpus: float = typer.Option(0, "--gpus-per-run", min=0, metavar="G", help="GPUs per Ray task."),
         jobs: int = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
                                  help="Runs at once (default: CPU cores / --threads-per-run)."),
         threads: int = typer.Option(1, "--threads-per-run", min=1, metavar="T",
@@ -55,6 +59,8 @@ def register(app: typer.Typer) -> None:
         with cli_errors():
             if executor not in EXECUTORS:
                 raise ConfigError(f"--executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+            if address and executor != "ray":
+                raise ConfigError("--address names a Ray cluster: add --executor ray")
             seed_list = parse_splits(seeds, "--seeds") if seeds else []
             plan = load_any(find_recipe(recipe))
             runs = grid_runs(
@@ -72,7 +78,9 @@ def register(app: typer.Typer) -> None:
             out.print(f"{len(runs)} runs; {n_jobs} at a time with {threads} thread(s) each")
             return
         started = time.perf_counter()
-        console.print(f"grid: {len(runs)} runs, {n_jobs} at a time, {threads} torch thread(s) each")
+        where = f"Ray at {address}" if address else "a local Ray"
+        where = "local processes" if executor == "local" else where
+        console.print(f"grid: {len(runs)} runs on {where}, {n_jobs} at a time, {threads} thread(s) each")
 
         def event(state: str, result) -> None:  # noqa: ANN001 - a GridResult
             if state == "queued":
@@ -90,7 +98,8 @@ def register(app: typer.Typer) -> None:
 
         with cli_errors():
             try:
-                report = run_grid(runs, jobs=n_jobs, retries=retries, on_event=event)
+                report = run_grid(runs, jobs=n_jobs, retries=retries, on_event=event, executor=executor,
+                                  threads=threads, gpus=gpus, address=address)
             except KeyboardInterrupt:
                 console.print("[yellow]grid: interrupted; finished runs are kept, and running the same "
                               "command again skips them and resumes the others[/yellow]")

@@ -14,19 +14,24 @@ The run stays the unit: a grid's results are byte-for-byte those of the same run
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
+import shutil
+import tarfile
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from explainbench.runner.run import RunSpec
 
+EXECUTORS = ("local", "ray")
 STATES = ("queued", "running", "done", "skipped", "failed")
 LOG_FILE = "grid.log"
 POLL_S = 0.2
@@ -111,14 +116,143 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+class LocalExecutor:
+    """Spawned worker processes on this machine, `jobs` at a time, a fresh process per run (no forked torch
+    state or thread pools; each run sets its own threads). Runs write their folders in the home."""
+
+    def __init__(self, jobs: int) -> None:
+        self.pool = multiprocessing.get_context("spawn").Pool(processes=max(1, jobs), maxtasksperchild=1)
+
+    def submit(self, spec: RunSpec) -> AsyncResult:
+        return self.pool.apply_async(_work, (spec,))
+
+    def ready(self, handle: AsyncResult) -> bool:
+        return handle.ready()
+
+    def result(self, handle: AsyncResult, spec: RunSpec) -> dict:
+        return handle.get()
+
+    def stop(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+
+RAY_HINT = "Ray is not installed: pip install 'explainbench[ray]' (or use --executor local)"
+SKIP_IN_PACK = ("checkpoint",)  # resume state: stays on the worker
+
+
+def _pack(folder: Path) -> bytes:
+    """A folder as tar bytes (without checkpoints, locks and temporary files)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if rel.parts[0] in SKIP_IN_PACK or path.name.endswith((".lock", ".tmp")) or not path.is_file():
+                continue
+            tar.add(path, arcname=str(rel), recursive=False)
+    return buffer.getvalue()
+
+
+def _unpack(data: bytes, target: Path) -> None:
+    """Write a packed folder to target atomically: extracted beside it, then renamed into place (a
+    leftover folder of an interrupted local attempt is replaced)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.incoming."))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+            tar.extractall(tmp, filter="data")
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
+            os.replace(target, old / target.name)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _ray_work(spec: RunSpec, dataset: bytes) -> dict:
+    """Ray task: the run in a home of its own on the worker (its dataset unpacked from the driver's copy);
+    returns the outcome and the run folder as tar bytes, so no filesystem is shared with the driver."""
+    with tempfile.TemporaryDirectory(prefix="explainbench-grid-") as tmp:
+        home = Path(tmp)
+        with tarfile.open(fileobj=io.BytesIO(dataset), mode="r") as tar:
+            tar.extractall(home / "datasets" / spec.data, filter="data")
+        out = _work(replace(spec, home=home))
+        out["folder"] = _pack(Path(out["run_dir"]))
+    return out
+
+
+class RayExecutor:
+    """Ray tasks: a local Ray started here (`jobs` x threads CPUs) or the cluster at `address`. Each task
+    asks for its run's threads as CPUs (and `gpus` GPUs), gets the dataset from the object store (put
+    once per dataset) and returns its run folder, which the driver writes into the home."""
+
+    def __init__(self, jobs: int, threads: int, gpus: float, address: str | None, home: Path) -> None:
+        try:
+            import ray
+        except ImportError:
+            from explainbench.runner.run import RunError
+
+            raise RunError(RAY_HINT) from None
+        self.ray = ray
+        self.started = not ray.is_initialized()
+        if self.started:
+            kwargs = {"address": address} if address else {"num_cpus": max(1, jobs) * max(1, threads)}
+            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
+        self.home = home
+        self.task = ray.remote(_ray_work).options(num_cpus=max(1, threads), num_gpus=gpus, max_retries=0)
+        self.datasets: dict[str, Any] = {}
+
+    def submit(self, spec: RunSpec) -> Any:
+        if spec.data not in self.datasets:
+            self.datasets[spec.data] = self.ray.put(_pack(self.home / "datasets" / spec.data))
+        return self.task.remote(spec, self.datasets[spec.data])
+
+    def ready(self, handle: Any) -> bool:
+        done, _ = self.ray.wait([handle], timeout=0)
+        return bool(done)
+
+    def result(self, handle: Any, spec: RunSpec) -> dict:
+        from explainbench.runner import store
+
+        try:
+            out = self.ray.get(handle)
+        except self.ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            raise cause if isinstance(cause, BaseException) else exc from None
+        target = store.run_dir(self.home, spec.data, spec.split, spec.model, out["run_id"])
+        _unpack(out.pop("folder"), target)
+        out["run_dir"] = str(target)
+        return out
+
+    def stop(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.started:
+            self.ray.shutdown()
+
+
 def run_grid(
     runs: Sequence[GridRun],
     *,
     jobs: int = 1,
     retries: int = 0,
     on_event: Event | None = None,
+    executor: str = "local",
+    threads: int = 1,
+    gpus: float = 0,
+    address: str | None = None,
 ) -> GridReport:
-    """Execute a grid's runs with `jobs` local worker processes; finished runs are skipped up front."""
+    """Execute a grid's runs; finished runs are skipped up front. `executor`: "local" (worker processes,
+    `jobs` at a time) or "ray" (Ray tasks; a local Ray of jobs x threads CPUs, or the cluster at address)."""
     from explainbench.api.results import read_results
     from explainbench.runner import store
     from explainbench.runner.run import prepare_run
@@ -126,6 +260,7 @@ def run_grid(
     emit: Event = on_event or (lambda state, result: None)
     results = [GridResult(label=r.label, state="queued") for r in runs]
     todo: list[int] = []
+    home: Path | None = None
     for k, run in enumerate(runs):
         result = results[k]
         if run.spec is None:
@@ -133,7 +268,7 @@ def run_grid(
             emit("failed", result)
             continue
         try:  # prepares the dataset once (the first run that names it) and names the run
-            _, ident, rdir, _ = prepare_run(run.spec)
+            home, ident, rdir, _ = prepare_run(run.spec)
         except Exception as exc:  # noqa: BLE001 - a bad spec fails this run only
             result.state, result.error = "failed", _first_line(exc)
             emit("failed", result)
@@ -146,24 +281,28 @@ def run_grid(
         else:
             todo.append(k)
             emit("queued", result)
-    if not todo:
+    if not todo or home is None:
         return GridReport(results)
 
-    # spawned, one run per process (no forked torch state or thread pools; each run sets its own threads)
-    pool = multiprocessing.get_context("spawn").Pool(processes=max(1, jobs), maxtasksperchild=1)
-    running: dict[int, AsyncResult] = {}
+    if executor == "local":
+        pool: LocalExecutor | RayExecutor = LocalExecutor(jobs)
+    elif executor == "ray":
+        pool = RayExecutor(jobs, threads, gpus, address, home)
+    else:
+        raise ValueError(f"executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+    running: dict[int, Any] = {}
 
     def submit(k: int) -> None:
         results[k].attempts += 1
         results[k].state = "running"
-        running[k] = pool.apply_async(_work, (runs[k].spec,))
+        running[k] = pool.submit(runs[k].spec)
         emit("running", results[k])
 
     try:
         for k in todo:
             submit(k)
         while running:
-            finished = [k for k, job in running.items() if job.ready()]
+            finished = [k for k, job in running.items() if pool.ready(job)]
             if not finished:
                 time.sleep(POLL_S)
                 continue
@@ -171,7 +310,7 @@ def run_grid(
                 job = running.pop(k)
                 result = results[k]
                 try:
-                    out = job.get()
+                    out = pool.result(job, runs[k].spec)
                 except Exception as exc:  # noqa: BLE001 - reported, retried, the others go on
                     result.error = _first_line(exc)
                     if result.attempts <= retries:
@@ -181,14 +320,18 @@ def run_grid(
                         result.state = "failed"
                         emit("failed", result)
                     continue
+                if out["run_id"] != result.run_id:  # the worker runs other code, or sees other data
+                    result.state = "failed"
+                    result.error = (f"the worker named the run {out['run_id']}, the driver {result.run_id}: "
+                                    "does the worker run the same explainbench and data?")
+                    emit("failed", result)
+                    continue
                 result.state = "done" if out["status"] == "finished" else "skipped"
-                result.run_id, result.run_dir = out["run_id"], Path(out["run_dir"])
+                result.run_dir = Path(out["run_dir"])
                 result.seconds, result.metrics, result.error = out["seconds"], out["metrics"], None
                 emit(result.state, result)
     except BaseException:  # Ctrl-C or a bug in the driver: stop the workers, keep what is finished
-        pool.terminate()
-        pool.join()
+        pool.stop()
         raise
     pool.close()
-    pool.join()
     return GridReport(results)

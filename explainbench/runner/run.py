@@ -80,6 +80,7 @@ class RunSpec:
     boot_seed: int = 0
     meteor: bool = True
     progress: bool = True
+    score_workers: int | None = None  # processes for scoring (None: 2 from 20,000 samples); not in the id
 
 
 @dataclass
@@ -537,6 +538,7 @@ def _run_locked(
             n_boot=spec.n_boot,
             seed=spec.boot_seed,
             meteor=spec.meteor,
+            workers=spec.score_workers,
         ).to_dict()
     score_s = time.perf_counter() - start
     results = results_document(
