@@ -13,10 +13,11 @@ most and its own early stop (`--endure_times 5`). Its seed is fixed (1111) but i
 (`random.shuffle` is never seeded), so repeats show its own spread.
 
 Ours: the runs of `leaderboard/<dataset>/reference/<model>/split-<k>/` (or `--ours` another folder in
-that layout), made with `leaderboard/run.sh reference ...`; `--also RUN_DIR` (repeatable) adds other runs
-of ours beside them (other seeds: ours are seeded, so their spread is measured by seeds; or another
-commit). `--reuse JSON` takes the original's runs from an earlier `--json` of this script instead of
-running them again (its generated sentences are stored there, so they can be read side by side).
+that layout), made with `explainbench grid leaderboard/amazon-mi-reference ...`; `--also RUN_DIR`
+(repeatable) adds other runs of ours beside them (other seeds: ours are seeded, so their spread is
+measured by seeds; or another commit). `--reuse JSON` takes the original's runs from an earlier
+`--json` of this script instead of running them again (its generated sentences are stored there, so
+they can be read side by side).
 
 Compared per split: BLEU-1, BLEU-4, ROUGE-L F, USR, FMR and the mean length of the generated sentences.
 Two readings of each original run:
@@ -280,8 +281,8 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"--also {folder}: a run of {model}, not {args.model}")
     for split in args.splits:
         if not (args.ours / args.model / f"split-{split}" / "results.json").is_file():
-            raise SystemExit(f"--ours {args.ours}: no {args.model}/split-{split}/results.json; make it first "
-                             f"with leaderboard/run.sh reference ... \"{args.model}\" \"{split}\"")
+            raise SystemExit(f"--ours {args.ours}: no {args.model}/split-{split}/results.json; make it with "
+                             "explainbench grid leaderboard/amazon-mi-reference --leaderboard leaderboard")
     records = load_plain_pickle(data / "reviews.pickle")
     features = sorted({r["template"][0] for r in records})
     work = Path(tempfile.mkdtemp(prefix="fidelity-"))

@@ -49,6 +49,7 @@ EXPERIMENT_KEYS = (
     "limit",
     "outputs",
     "scales",
+    "config",
 )
 EXPERIMENT_SCALE_KEYS = ("datasets", "splits", "models", "model_scale", "limit")
 PROBE_KEYS = ("kind", "probe", "description", "data", "split", "config", "options", "scales")
@@ -119,6 +120,7 @@ class ExperimentRecipe:
     limit: int | None
     outputs: list[str]
     scales: dict[str, dict[str, Any]] = field(default_factory=dict)
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> overrides (after its recipe)
     kind: str = "experiment"
 
     def at(self, scale: str | None) -> ExperimentScale:
@@ -235,6 +237,10 @@ def _experiment(path: Path, data: dict[str, Any]) -> ExperimentRecipe:
         limit=_limit(data.get("limit"), f"{where}: limit"),
         outputs=list(outputs),
         scales=scales,
+        config={
+            str(m): as_mapping(v, f"{where}: config.{m}")
+            for m, v in as_mapping(data.get("config"), f"{where}: config").items()
+        },
     )
 
 
@@ -326,6 +332,8 @@ def model_recipe(model: str, root: Path | None = None) -> Path | None:
     candidates.sort(key=lambda p: (p.stem != model, str(p)))
     if candidates:
         return candidates[0]
+    if model.endswith("+") and (root / model[:-1] / "default.yaml").is_file():  # peter+ -> recipes/peter/
+        return root / model[:-1] / "default.yaml"
     parts = model.split("-")  # a variant shares its base model's recipe: mvae-nokl -> recipes/mvae/
     for n in range(len(parts) - 1, 0, -1):
         base = root / "-".join(parts[:n]) / "default.yaml"
@@ -380,6 +388,8 @@ def plan(recipe: AnyRecipe, scale: str | None = None, root: Path | None = None) 
                 args += ["--recipe", shown(path)]
                 if at.model_scale:
                     args += ["--scale", at.model_scale]
+            for key, value in recipe.config.get(model, {}).items():
+                args += ["--set", f"{key}={value}"]
             if at.limit:
                 args += ["--limit", str(at.limit)]
             commands.append(shlex.join(args))
@@ -487,8 +497,10 @@ def grid_runs(
             recipe.overrides(scale)  # refuses an unknown scale
         cells = [(recipe.data, recipe.model, k, recipe, scale) for k in (recipe.splits or [1])]
         limit = None
+        per_model = {}
     else:
         at = recipe.at(scale)
+        per_model = recipe.config
         cells = []
         for data in at.datasets:
             for model in at.models:
@@ -512,7 +524,9 @@ def grid_runs(
     runs = []
     for data, model, split, mrec, model_scale in cells:
         # --set and --seeds reach the models whose config has the key (floors have no dropout, ...)
-        own = [f"{k}={v}" for k, v in sets.items() if k in fields[model]]
+        merged = {**{k: str(v) for k, v in per_model.get(model, {}).items()},
+                  **{k: v for k, v in sets.items() if k in fields[model]}}
+        own = [f"{k}={v}" for k, v in merged.items()]
         for seed in (list(seeds) if "seed" in fields[model] else []) or [None]:
             label = f"{model} on {data} split {split}" + (f" seed {seed}" if seed is not None else "")
             try:

@@ -160,3 +160,41 @@ def test_cli_grid_dry_run_and_exit_status(home: Path, tmp_path: Path) -> None:
     counts = re.search(r"grid: (\d+) done, (\d+) skipped, (\d+) failed", failing.stdout)
     assert counts and int(counts[1]) + int(counts[2]) == 2 and counts[3] == "2", failing.stdout
     assert "unknown optimizer 'nope'" in failing.stderr  # the event line, as it happened
+
+
+def test_per_model_config_of_an_experiment_recipe_and_peter_plus_recipe(tmp_path: Path) -> None:
+    from explainbench.recipes import model_recipe, plan
+
+    root = tmp_path / "recipes"
+    path = _write_recipes(root)
+    path.write_text(path.read_text() + "config:\n  peter: {dropout: 0.05, max_epochs: 1}\n")
+    recipe = load_any(path)
+    runs = grid_runs(recipe, root=root)
+    peter = [r.spec.config for r in runs if r.spec.model == "peter"]
+    assert {(c.dropout, c.max_epochs, c.d_model) for c in peter} == {(0.05, 1, 16)}  # after the scale
+    # --set beats the recipe's per-model config, and still reaches only the models that have the key
+    runs = grid_runs(recipe, set_items=["max_epochs=3"], root=root)
+    assert {r.spec.config.max_epochs for r in runs if r.spec.model == "peter"} == {3}
+    assert any("--set max_epochs=1" in c for c in plan(recipe, root=root))
+    assert model_recipe("peter+", root) == root / "peter" / "default.yaml"
+
+
+def test_cli_grid_adds_its_runs_to_a_leaderboard(home: Path, tmp_path: Path) -> None:
+    root = tmp_path / "recipes"
+    path = root / "floors.yaml"
+    root.mkdir()
+    path.write_text("kind: experiment\ndatasets: [synthetic-tiny]\nsplits: [1]\n"
+                    "models: [global-popular, item-popular]\nlimit: 30\n")
+    board = tmp_path / "board"
+    env = {**os.environ, "EXPLAINBENCH_HOME": str(home), "EXPLAINBENCH_RECIPES": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "explainbench.cli.main", "grid", "floors", "--n-boot", "20", "--no-meteor",
+         "--leaderboard", str(board), "--allow-dirty"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    for model in ("global-popular", "item-popular"):
+        folder = board / DATA / "default" / model / "split-1"
+        assert (folder / "results.json").is_file()
+        assert (folder / "command.txt").read_text().startswith("explainbench grid floors")
+    assert (board / "README.md").is_file()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import time
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -47,6 +50,14 @@ def register(app: typer.Typer) -> None:
         n_boot: int = N_BOOT,
         meteor: bool = METEOR,
         dry_run: bool = typer.Option(False, "--dry-run", help="List the runs, run nothing."),
+        leaderboard: Path = typer.Option(
+            None, "--leaderboard", metavar="DIR",
+            help="Then add every finished run to this leaderboard folder (e.g. leaderboard), with this "
+                 "command, and render its README.",
+        ),
+        allow_dirty: bool = typer.Option(
+            False, "--allow-dirty", help="With --leaderboard: accept runs made from uncommitted code."
+        ),
     ) -> None:
         """Expand RECIPE into runs and execute them; finished runs are skipped, failed ones retried and
         reported, the others go on. Exit 1 if any run failed. Results land in the home as with `run`.
@@ -119,5 +130,33 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         summary = ", ".join(f"{report.count(s)} {s}" for s in ("done", "skipped", "failed"))
         out.print(f"grid: {summary} in {(time.perf_counter() - started) / 60:.1f} min")
+        if leaderboard is not None:
+            with cli_errors():
+                _to_leaderboard(report, leaderboard, allow_dirty, out)
         if report.failed:
             raise typer.Exit(1)
+
+
+def _to_leaderboard(report, folder: Path, allow_dirty: bool, out: Console) -> None:  # noqa: ANN001
+    """Add the grid's finished runs to a leaderboard folder in one go (the command that made them is
+    this grid command), then render its README."""
+    from explainbench.api.results import read_results
+    from explainbench.report.leaderboard import add_run, write_readme
+    from explainbench.report.table1 import dataset_is_prepared
+
+    command = shlex.join(["explainbench", *sys.argv[1:]])
+    finished = [r for r in report.results if r.state in ("done", "skipped") and r.run_dir is not None]
+    for r in finished:  # refuse before anything is copied
+        results = read_results(r.run_dir / "results.json")
+        if not allow_dirty and (not results.get("git_commit") or results.get("git_dirty")):
+            raise ConfigError(f"{r.run_dir / 'results.json'}: made from uncommitted code (or without git); "
+                              "commit and re-run, or pass --allow-dirty")
+    stats: dict = {}
+    for r in finished:
+        data = read_results(r.run_dir / "results.json")["dataset"]
+        if data not in stats:
+            from explainbench.data import dataset_stats
+
+            stats[data] = dataset_stats(data) if dataset_is_prepared(data) else None
+        out.print(str(add_run(r.run_dir, folder, command=command, stats=stats[data])))
+    out.print(str(write_readme(folder)))
