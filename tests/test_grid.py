@@ -151,6 +151,12 @@ def test_cli_grid_dry_run_and_exit_status(home: Path, tmp_path: Path) -> None:
     dry = subprocess.run([*cmd, "--dry-run"], env=env, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, dry.stderr
     assert "peter on synthetic-tiny split 2" in dry.stdout and "4 runs" in dry.stdout
+    only = subprocess.run([*cmd, "--dry-run", "--models", "peter"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert only.returncode == 0 and "2 runs" in only.stdout and "item-popular" not in only.stdout
+    wrong = subprocess.run([*cmd, "--dry-run", "--models", "petr"], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert wrong.returncode == 2 and "petr: not in the recipe's models" in wrong.stderr
     bad = subprocess.run([*cmd, "--executor", "slurm"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "use one of local" in bad.stderr
     # --set reaches PETER only (item-popular has no optimizer), whose runs fail when they train

@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
                  "or a name under recipes/.",
         ),
         scale: str = typer.Option(None, "--scale", metavar="NAME", help="A scale the recipe defines."),
+        models: str = typer.Option(None, "--models", metavar="a,b",
+                                   help="Only these of the recipe's models (default: all)."),
         seeds: str = typer.Option(None, "--seeds", metavar="1111,2",
                                   help="Run every cell once per seed (default: the config's seed)."),
         set_items: list[str] = SET,
@@ -78,6 +80,14 @@ def register(app: typer.Typer) -> None:
                 plan, scale, seeds=seed_list, set_items=set_items, threads=threads, device=device,
                 n_boot=n_boot, meteor=meteor, cold=cold,
             )
+            if models:
+                wanted = [m.strip() for m in models.split(",") if m.strip()]
+                known = {r.spec.model if r.spec else r.label.split(" on ")[0] for r in runs}
+                missing = [m for m in wanted if m not in known]
+                if missing:
+                    raise ConfigError(f"--models {', '.join(missing)}: not in the recipe's models "
+                                      f"({', '.join(sorted(known))})")
+                runs = [r for r in runs if (r.spec.model if r.spec else r.label.split(" on ")[0]) in wanted]
             if not runs:
                 raise ConfigError(f"{recipe}: the recipe names no runs")
         n_jobs = jobs or default_jobs(threads)
