@@ -163,6 +163,28 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def replace_folder(tmp: Path, dest: Path) -> None:
+    """Put the finished folder tmp (made beside dest) in dest's place by renames: an existing dest is moved
+    aside first and removed after, and put back if the rename fails, so dest is never half-written."""
+    import os
+    import shutil
+    import tempfile
+
+    tmp, dest = Path(tmp), Path(dest)
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.old.")) / dest.name
+        os.replace(dest, old)
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
+    if old is not None:
+        shutil.rmtree(old.parent, ignore_errors=True)
+
+
 def json_safe(value: Any) -> Any:
     """value with NaN and infinities replaced by None (strict JSON has no NaN)."""
     import math

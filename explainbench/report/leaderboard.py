@@ -35,6 +35,7 @@ from explainbench.api.results import (
     atomic_write_text,
     find_artifact,
     read_results,
+    replace_folder,
     samples_sha256,
 )
 from explainbench.report.ablation import ablation_table
@@ -102,14 +103,7 @@ def add_run(
             (tmp / COMMAND_FILE).write_text(command.strip() + "\n", encoding="utf-8")
         elif (dest / COMMAND_FILE).is_file():
             shutil.copyfile(dest / COMMAND_FILE, tmp / COMMAND_FILE)
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            dest.rename(old)
-        tmp.rename(dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_folder(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -160,18 +160,14 @@ def _pack(folder: Path) -> bytes:
 def _unpack(data: bytes, target: Path) -> None:
     """Write a packed folder to target atomically: extracted beside it, then renamed into place (a
     leftover folder of an interrupted local attempt is replaced)."""
+    from explainbench.api.results import replace_folder
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.incoming."))
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
             tar.extractall(tmp, filter="data")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
-            os.replace(target, old / target.name)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
