@@ -150,23 +150,9 @@ def register(app: typer.Typer) -> None:
 def _to_leaderboard(report, folder: Path, allow_dirty: bool, out: Console) -> None:  # noqa: ANN001
     """Add the grid's finished runs to a leaderboard folder in one go (the command that made them is
     this grid command), then render its README."""
-    from explainbench.api.results import read_results
-    from explainbench.report.leaderboard import add_run, write_readme
-    from explainbench.report.table1 import dataset_is_prepared
+    from explainbench.report.leaderboard import add_runs
 
     command = shlex.join(["explainbench", *sys.argv[1:]])
-    finished = [r for r in report.results if r.state in ("done", "skipped") and r.run_dir is not None]
-    for r in finished:  # refuse before anything is copied
-        results = read_results(r.run_dir / "results.json")
-        if not allow_dirty and (not results.get("git_commit") or results.get("git_dirty")):
-            raise ConfigError(f"{r.run_dir / 'results.json'}: made from uncommitted code (or without git); "
-                              "commit and re-run, or pass --allow-dirty")
-    stats: dict = {}
-    for r in finished:
-        data = read_results(r.run_dir / "results.json")["dataset"]
-        if data not in stats:
-            from explainbench.data import dataset_stats
-
-            stats[data] = dataset_stats(data) if dataset_is_prepared(data) else None
-        out.print(str(add_run(r.run_dir, folder, command=command, stats=stats[data])))
-    out.print(str(write_readme(folder)))
+    finished = [r.run_dir for r in report.results if r.state in ("done", "skipped") and r.run_dir is not None]
+    for path in add_runs(finished, folder, command=command, allow_dirty=allow_dirty):
+        out.print(str(path))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from explainbench.cli.run import cli_errors, fail
+from explainbench.cli.run import cli_errors
 
 lb_app = typer.Typer(
     help="The committed leaderboard: add finished runs, render leaderboard/README.md, migrate old files.",
@@ -80,28 +80,12 @@ def add(
     Example: explainbench leaderboard add ~/.cache/explainbench/runs/synthetic/split-1/peter/* \\
       --command "explainbench run --recipe recipes/peter/default.yaml --scale cpu-small --data synthetic"
     """
-    from explainbench.api.results import read_results
-    from explainbench.report.leaderboard import add_run, default_root, write_readme
-    from explainbench.report.table1 import dataset_is_prepared
+    from explainbench.report.leaderboard import add_runs, default_root
 
     with cli_errors():
-        folder = root or default_root()
-        for run in runs:
-            if not (run / "results.json").is_file():
-                fail(f"{run}: no results.json; only finished runs go on the leaderboard")
-            results = read_results(run / "results.json")
-            if not allow_dirty and (not results.get("git_commit") or results.get("git_dirty")):
-                why = "without a git commit" if not results.get("git_commit") else \
-                    "from a checkout with uncommitted changes (git_dirty)"
-                fail(f"{run / 'results.json'}: made {why}; commit, re-run, or pass --allow-dirty")
-            data = results["dataset"]
-            table1 = None
-            if stats and dataset_is_prepared(data):
-                from explainbench.data import dataset_stats
-
-                table1 = dataset_stats(data)
-            typer.echo(str(add_run(run, folder, command=command, stats=table1)))
-        typer.echo(str(write_readme(folder)))
+        for path in add_runs(runs, root or default_root(), command=command, allow_dirty=allow_dirty,
+                             stats=stats):
+            typer.echo(str(path))
 
 
 @lb_app.command("migrate")

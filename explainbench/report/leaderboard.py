@@ -112,6 +112,40 @@ def add_run(
     return dest
 
 
+def add_runs(
+    run_dirs: Sequence[Path],
+    root: Path,
+    *,
+    command: str | None = None,
+    allow_dirty: bool = False,
+    stats: bool = True,
+) -> list[Path]:
+    """add_run for several runs: every run is checked first (finished; made from committed code unless
+    allow_dirty), so a refusal copies nothing; Table 1 statistics once per dataset where it is prepared
+    here (stats); then the README is rendered. Returns the run entries and the README path."""
+    from explainbench.report.table1 import dataset_is_prepared
+
+    checked = []
+    for run in map(Path, run_dirs):
+        if not (run / "results.json").is_file():
+            raise ReportError(f"{run}: no results.json; only finished runs go on the leaderboard")
+        results = read_results(run / "results.json")
+        if not allow_dirty and (not results.get("git_commit") or results.get("git_dirty")):
+            why = "without a git commit" if not results.get("git_commit") else \
+                "from a checkout with uncommitted changes (git_dirty)"
+            raise ReportError(f"{run / 'results.json'}: made {why}; commit, re-run, or pass --allow-dirty")
+        checked.append((run, results["dataset"]))
+    table1: dict[str, dict[str, Any] | None] = {}
+    written = []
+    for run, data in checked:
+        if data not in table1:
+            from explainbench.data import dataset_stats
+
+            table1[data] = dataset_stats(data) if stats and dataset_is_prepared(data) else None
+        written.append(add_run(run, root, command=command, stats=table1[data]))
+    return [*written, write_readme(root)]
+
+
 def short_commit(results: dict[str, Any]) -> str:
     """The first 8 hex digits of results' git_commit, "+dirty" where git_dirty says so; "-" if unknown."""
     commit = results.get("git_commit")
