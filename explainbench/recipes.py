@@ -478,12 +478,14 @@ def grid_runs(
     cold: str = "skip",
     home: Path | None = None,
     root: Path | None = None,
+    models: Sequence[str] = (),
 ) -> list[Any]:
     """The runs a recipe asks for, as the RunSpecs `explainbench run` would build (datasets x models x
     splits x seeds; no seeds = the config's own). A model recipe is one model on its data and splits.
     `--set` items and seeds go to the models whose config has that key; a key no model has is refused.
     A run whose config cannot be resolved (unknown model, bad --set value) comes back with its error
-    instead of a spec, so the grid reports it and runs the others."""
+    instead of a spec, so the grid reports it and runs the others. `models`: only these of the recipe's
+    models (a name the recipe does not have is refused)."""
     from explainbench.api.registry import get_explainer
     from explainbench.runner.grid import GridRun
     from explainbench.runner.run import RunSpec
@@ -521,6 +523,12 @@ def grid_runs(
     unused = sorted(set(sets) - set().union(*fields.values()))
     if unused:
         raise ConfigError(f"--set {', '.join(unused)}: no model of this grid has such a config key")
+    if models:
+        missing = [m for m in models if m not in fields]
+        if missing:
+            raise ConfigError(f"--models {', '.join(missing)}: not in the recipe's models "
+                              f"({', '.join(sorted(fields))})")
+        cells = [cell for cell in cells if cell[1] in models]
     runs = []
     for data, model, split, mrec, model_scale in cells:
         # --set and --seeds reach the models whose config has the key (floors have no dropout, ...)
