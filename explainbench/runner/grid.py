@@ -90,11 +90,11 @@ def _headline(results: dict) -> dict[str, float]:
     return out
 
 
-def _work(spec: RunSpec) -> dict:
-    """Worker: one run end to end; its log lines go to grid.log in its run folder."""
-    from explainbench.runner.run import prepare_run, run_experiment
+def _work(spec: RunSpec, rdir: Path) -> dict:
+    """Worker: one run end to end; its log lines go to grid.log in its run folder rdir (named by the
+    driver, which has worked out the run's identity already)."""
+    from explainbench.runner.run import run_experiment
 
-    _, _, rdir, _ = prepare_run(replace(spec))
     rdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(rdir / LOG_FILE, "a", encoding="utf-8") as log:
@@ -123,8 +123,8 @@ class LocalExecutor:
     def __init__(self, jobs: int) -> None:
         self.pool = multiprocessing.get_context("spawn").Pool(processes=max(1, jobs), maxtasksperchild=1)
 
-    def submit(self, spec: RunSpec) -> AsyncResult:
-        return self.pool.apply_async(_work, (spec,))
+    def submit(self, spec: RunSpec, run_id: str, rdir: Path) -> AsyncResult:
+        return self.pool.apply_async(_work, (spec, rdir))
 
     def ready(self, handle: AsyncResult) -> bool:
         return handle.ready()
@@ -173,14 +173,17 @@ def _unpack(data: bytes, target: Path) -> None:
         raise
 
 
-def _ray_work(spec: RunSpec, dataset: bytes) -> dict:
+def _ray_work(spec: RunSpec, run_id: str, dataset: bytes) -> dict:
     """Ray task: the run in a home of its own on the worker (its dataset unpacked from the driver's copy);
     returns the outcome and the run folder as tar bytes, so no filesystem is shared with the driver."""
+    from explainbench.runner import store
+
     with tempfile.TemporaryDirectory(prefix="explainbench-grid-") as tmp:
         home = Path(tmp)
         with tarfile.open(fileobj=io.BytesIO(dataset), mode="r") as tar:
             tar.extractall(home / "datasets" / spec.data, filter="data")
-        out = _work(replace(spec, home=home))
+        rdir = store.run_dir(home, spec.data, spec.split, spec.model, run_id)
+        out = _work(replace(spec, home=home), rdir)
         out["folder"] = _pack(Path(out["run_dir"]))
     return out
 
@@ -206,10 +209,10 @@ class RayExecutor:
         self.task = ray.remote(_ray_work).options(num_cpus=max(1, threads), num_gpus=gpus, max_retries=0)
         self.datasets: dict[str, Any] = {}
 
-    def submit(self, spec: RunSpec) -> Any:
+    def submit(self, spec: RunSpec, run_id: str, rdir: Path) -> Any:
         if spec.data not in self.datasets:
             self.datasets[spec.data] = self.ray.put(_pack(self.home / "datasets" / spec.data))
-        return self.task.remote(spec, self.datasets[spec.data])
+        return self.task.remote(spec, run_id, self.datasets[spec.data])
 
     def ready(self, handle: Any) -> bool:
         done, _ = self.ray.wait([handle], timeout=0)
@@ -291,7 +294,7 @@ def run_grid(
     def submit(k: int) -> None:
         results[k].attempts += 1
         results[k].state = "running"
-        running[k] = pool.submit(runs[k].spec)
+        running[k] = pool.submit(runs[k].spec, results[k].run_id, results[k].run_dir)
         emit("running", results[k])
 
     try:
