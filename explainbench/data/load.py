@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import datasets
@@ -28,20 +31,7 @@ def load_manifest(name: str, home: Path | None = None) -> dict:
 
 def load_records(name: str, home: Path | None = None) -> pa.Table:
     """All records (canonical schema) as one Arrow table; kept in memory per process."""
-    path = ensure_dataset(name, home)
-    manifest = read_manifest(path)
-    key = (str(path.resolve()), str(manifest.get("fingerprint")))
-    if key not in _RECORDS_CACHE:
-        try:
-            table = pq.read_table(path / RECORDS_FILE, columns=list(RECORD_COLUMNS))
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise DataError(
-                f"{path / RECORDS_FILE}: unreadable ({exc}); prepare the dataset again with --force"
-            ) from None
-        if len(_RECORDS_CACHE) >= 2:
-            _RECORDS_CACHE.pop(next(iter(_RECORDS_CACHE)))
-        _RECORDS_CACHE[key] = table
-    return _RECORDS_CACHE[key]
+    return _records_at(ensure_dataset(name, home))
 
 
 def _check_split_number(manifest: dict, split: int) -> None:
@@ -50,30 +40,113 @@ def _check_split_number(manifest: dict, split: int) -> None:
         raise DataError(f"dataset {manifest['name']!r} has splits 1..{n}; split {split} does not exist")
 
 
+SPLIT_CACHE = "arrow"  # <dataset>/arrow/split-<k>/<part>.arrow: the splits as memory-mapped Arrow files
+
+
 def load_split(name: str, split: int = 1, home: Path | None = None) -> datasets.DatasetDict:
     """train / validation / test of split k, each with the canonical columns plus
-    user_train_count and item_train_count (training records of the user / item in this split)."""
+    user_train_count and item_train_count (training records of the user / item in this split).
+
+    The parts are Arrow files mapped into memory (`datasets.Dataset.from_file`), not tables read into
+    it: a 1.3-million-record split costs pages the process touches, and several processes share them.
+    The files are written once per split, the first time it is loaded (`split_files`).
+    """
     path = ensure_dataset(name, home)
     manifest = read_manifest(path)
     _check_split_number(manifest, split)
-    records = load_records(name, home)
-    f = path / "splits" / f"split-{int(split)}.parquet"
+    info = datasets.DatasetInfo(features=SPLIT_FEATURES)
+    try:
+        folder = split_files(path, manifest, int(split))
+    except PermissionError:  # a read-only home: the tables in memory, as before the split files
+        return datasets.DatasetDict({
+            part: datasets.Dataset(InMemoryTable(table), info=info, split=part)
+            for part, table in _split_tables(path, int(split))
+        })
+    return datasets.DatasetDict({
+        part: datasets.Dataset.from_file(str(folder / f"{part}.arrow"), info=info, split=part,
+                                         in_memory=False)
+        for part in SPLIT_NAMES
+    })
+
+
+def split_files(path: Path, manifest: dict, split: int) -> Path:
+    """The folder of split k's Arrow files, written from the records and the split index when missing
+    or made from another version of the dataset (the manifest's fingerprint is kept beside them).
+
+    Written into a temporary folder and renamed into place; when another process renamed its own first,
+    that one is used (both hold the same bytes)."""
+    folder = path / SPLIT_CACHE / f"split-{split}"
+    stamp = folder / "fingerprint"
+    fingerprint = str(manifest.get("fingerprint", ""))
+    index = path / "splits" / f"split-{split}.parquet"
+    if not index.is_file():  # the files are derived from it: a dataset without it is damaged
+        raise DataError(f"{index}: missing; prepare the dataset again with --force")
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".split-{split}."))
+    try:
+        for part_name, table in _split_tables(path, split):
+            with pa.OSFile(str(tmp / f"{part_name}.arrow"), "wb") as sink:
+                with pa.ipc.new_stream(sink, table.schema) as writer:
+                    writer.write_table(table, max_chunksize=ARROW_CHUNK)
+        (tmp / "fingerprint").write_text(fingerprint, encoding="utf-8")
+        if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+            return folder  # another process wrote the same files meanwhile
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # made from another version of the dataset
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+ARROW_CHUNK = 65_536  # rows per record batch of a split file
+
+
+def _split_tables(path: Path, split: int) -> list[tuple[str, pa.Table]]:
+    """(part, table) of split k: the records its index names, with the two training counts (the
+    records are read for this and let go: a process that trains holds only its split's mapped files)."""
+    records = _read_records(path)
+    f = path / "splits" / f"split-{split}.parquet"
     try:
         index = pq.read_table(f)
     except (OSError, pa.ArrowInvalid) as exc:
         raise DataError(f"{f}: unreadable ({exc}); prepare the dataset again with --force") from None
     part = index.column("part").to_numpy()
-    out = {}
+    out = []
     for j, part_name in enumerate(SPLIT_NAMES):
-        rows = np.flatnonzero(part == j)
-        table = records.take(index.column("index").take(pa.array(rows)))
-        table = table.append_column("user_train_count", index.column("user_train_count").take(pa.array(rows)))
-        table = table.append_column("item_train_count", index.column("item_train_count").take(pa.array(rows)))
-        table = table.cast(SPLIT_FEATURES.arrow_schema)
-        out[part_name] = datasets.Dataset(
-            InMemoryTable(table), info=datasets.DatasetInfo(features=SPLIT_FEATURES), split=part_name
-        )
-    return datasets.DatasetDict(out)
+        rows = pa.array(np.flatnonzero(part == j))
+        table = records.take(index.column("index").take(rows))
+        table = table.append_column("user_train_count", index.column("user_train_count").take(rows))
+        table = table.append_column("item_train_count", index.column("item_train_count").take(rows))
+        out.append((part_name, table.cast(SPLIT_FEATURES.arrow_schema)))
+    return out
+
+
+def _read_records(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path / RECORDS_FILE, columns=list(RECORD_COLUMNS))
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(
+            f"{path / RECORDS_FILE}: unreadable ({exc}); prepare the dataset again with --force"
+        ) from None
+
+
+def _records_at(path: Path) -> pa.Table:
+    """The records of the prepared dataset at path (cached per process, as load_records)."""
+    manifest = read_manifest(path)
+    key = (str(path.resolve()), str(manifest.get("fingerprint")))
+    if key not in _RECORDS_CACHE:
+        table = _read_records(path)
+        if len(_RECORDS_CACHE) >= 2:
+            _RECORDS_CACHE.pop(next(iter(_RECORDS_CACHE)))
+        _RECORDS_CACHE[key] = table
+    return _RECORDS_CACHE[key]
 
 
 def load_tokenizer(name: str, split: int = 1, home: Path | None = None) -> ExplanationTokenizer:

@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from explainbench.data.tokenizer import ExplanationTokenizer
 
 
+ENCODE_CHUNK = 65_536  # records read and encoded at a time
+
+
 @dataclass
 class IdMaps:
     """Dense indices for the users and items of the training split (in order of first appearance)."""
@@ -44,10 +47,14 @@ class IdMaps:
 
     @classmethod
     def from_dataset(cls, train: datasets.Dataset) -> IdMaps:
-        return cls(
-            users=list(dict.fromkeys(str(u) for u in train["user_id"])),
-            items=list(dict.fromkeys(str(i) for i in train["item_id"])),
-        )
+        """Users and items in order of first appearance, read a chunk of records at a time (Arrow's
+        unique keeps that order within a chunk), never as one list of every record."""
+        users: dict[str, None] = {}
+        items: dict[str, None] = {}
+        for chunk in train.select_columns(["user_id", "item_id"]).with_format("arrow").iter(ENCODE_CHUNK):
+            users.update(dict.fromkeys(str(u) for u in chunk.column("user_id").unique().to_pylist()))
+            items.update(dict.fromkeys(str(i) for i in chunk.column("item_id").unique().to_pylist()))
+        return cls(users=list(users), items=list(items))
 
     @property
     def n_users(self) -> int:
@@ -145,55 +152,66 @@ def encode_records(
     *,
     max_words: int,
 ) -> EncodedRecords:
-    """Encode canonical records; records whose user or item is unknown to idmaps are dropped (counted)."""
-    users = records["user_id"]
-    items = records["item_id"]
-    ratings = records["rating"]
-    texts = records["explanation"]
-    features = records["feature"] if "feature" in records.column_names else [""] * len(users)
-    sentiments = records["sentiment"] if "sentiment" in records.column_names else [0] * len(users)
-    u_idx: list[int] = []
-    i_idx: list[int] = []
-    r: list[float] = []
-    s: list[int] = []
-    f: list[int] = []
-    t: list[list[int]] = []
-    dropped = 0
+    """Encode canonical records; records whose user or item is unknown to idmaps are dropped (counted).
+
+    The records are read ENCODE_CHUNK at a time (from the split's memory-mapped Arrow file) into
+    tensors allocated once, so a split of millions of records never becomes Python lists of all of them.
+    """
+    n = len(records)
+    width = max_words + 2
+    user = torch.empty(n, dtype=torch.long)
+    item = torch.empty(n, dtype=torch.long)
+    rating = torch.empty(n, dtype=torch.float32)
+    sentiment = torch.empty(n, dtype=torch.long)
+    feature = torch.empty(n, dtype=torch.long)
+    text = torch.empty((n, width), dtype=torch.long)
+    has_feature = "feature" in records.column_names
+    has_sentiment = "sentiment" in records.column_names
     batch_encode = getattr(tokenizer, "encode_batch", None)
-    word_ids = (
-        batch_encode([x or "" for x in texts])
-        if batch_encode is not None
-        else [tokenizer.encode(x or "") for x in texts]
-    )
-    for user_id, item_id, rating, ids, feat, senti in zip(
-        users, items, ratings, word_ids, features, sentiments, strict=True
-    ):
-        u = idmaps.user(str(user_id))
-        i = idmaps.item(str(item_id))
-        if u is None or i is None:
-            dropped += 1
-            continue
-        u_idx.append(u)
-        i_idx.append(i)
-        r.append(float(rating))
-        s.append(sentiment_label(senti, float(rating)))
-        f.append(feature_id(tokenizer, feat))
-        t.append(
-            format_text(
-                ids,
-                max_words=max_words,
-                bos_id=tokenizer.bos_id,
-                eos_id=tokenizer.eos_id,
-                pad_id=tokenizer.pad_id,
-            )
-        )
+    kept = dropped = 0
+    for chunk in records.iter(ENCODE_CHUNK):
+        texts = [x or "" for x in chunk["explanation"]]
+        word_ids = batch_encode(texts) if batch_encode is not None else [tokenizer.encode(x) for x in texts]
+        size = len(texts)
+        features = chunk["feature"] if has_feature else [""] * size
+        sentiments = chunk["sentiment"] if has_sentiment else [0] * size
+        u_idx: list[int] = []
+        i_idx: list[int] = []
+        r: list[float] = []
+        s: list[int] = []
+        f: list[int] = []
+        rows: list[list[int]] = []
+        for user_id, item_id, value, ids, feat, senti in zip(
+            chunk["user_id"], chunk["item_id"], chunk["rating"], word_ids, features, sentiments, strict=True
+        ):
+            u = idmaps.user(str(user_id))
+            i = idmaps.item(str(item_id))
+            if u is None or i is None:
+                dropped += 1
+                continue
+            u_idx.append(u)
+            i_idx.append(i)
+            r.append(float(value))
+            s.append(sentiment_label(senti, float(value)))
+            f.append(feature_id(tokenizer, feat))
+            rows.append(format_text(ids, max_words=max_words, bos_id=tokenizer.bos_id,
+                                    eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id))
+        if rows:
+            end = kept + len(rows)
+            user[kept:end] = torch.tensor(u_idx, dtype=torch.long)
+            item[kept:end] = torch.tensor(i_idx, dtype=torch.long)
+            rating[kept:end] = torch.tensor(r, dtype=torch.float32)
+            sentiment[kept:end] = torch.tensor(s, dtype=torch.long)
+            feature[kept:end] = torch.tensor(f, dtype=torch.long)
+            text[kept:end] = torch.tensor(rows, dtype=torch.long).reshape(len(rows), width)
+            kept = end
     return EncodedRecords(
-        user=torch.tensor(u_idx, dtype=torch.long),
-        item=torch.tensor(i_idx, dtype=torch.long),
-        rating=torch.tensor(r, dtype=torch.float32),
-        sentiment=torch.tensor(s, dtype=torch.long),
-        feature=torch.tensor(f, dtype=torch.long),
-        text=torch.tensor(t, dtype=torch.long).reshape(len(t), max_words + 2),
+        user=user[:kept].clone() if kept < n else user,
+        item=item[:kept].clone() if kept < n else item,
+        rating=rating[:kept].clone() if kept < n else rating,
+        sentiment=sentiment[:kept].clone() if kept < n else sentiment,
+        feature=feature[:kept].clone() if kept < n else feature,
+        text=text[:kept].clone() if kept < n else text,
         pad_id=tokenizer.pad_id,
         dropped=dropped,
     )
