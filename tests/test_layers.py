@@ -36,6 +36,7 @@ LAYER: dict[str, int] = {
     "probe": 3,
     "recipes": 3,  # explainbench/recipes.py
     "cli": 4,
+    "__main__": 4,  # explainbench/__main__.py: `python -m explainbench`, the CLI (torchrun launches it so)
 }
 FORBIDDEN: set[tuple[str, str]] = {
     ("metrics", "engine"),

@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from baselines.att2seq.config import Att2SeqConfig
 from explainbench.data.vocab import Vocab
+from explainbench.engine.losses import mean_token_nll
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
@@ -125,7 +125,7 @@ class Att2SeqModule(ExplainerModule):
         top, _ = self.lstm(self.word_embeddings(batch.text[:, :-1]), self.initial_state(attributes))
         logits = self.project(top, attributes)
         targets = batch.text[:, 1:].reshape(-1)
-        text = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets, ignore_index=self.vocab.pad_id)
+        text = mean_token_nll(logits.reshape(-1, logits.shape[-1]), targets, self.vocab.pad_id)
         return StepLoss(total=text, parts={"text": text.detach()})
 
     def start_decoding(self, batch: Batch) -> Att2SeqState:

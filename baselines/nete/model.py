@@ -23,6 +23,7 @@ from torch import nn
 from baselines.nete.config import NETEConfig
 from explainbench.data.vocab import Vocab
 from explainbench.engine.dropout import Dropout
+from explainbench.engine.losses import mean_token_nll
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 STAGES = ("rating", "text")
@@ -201,7 +202,7 @@ class NETEModule(ExplainerModule):
             steps.append(hidden)
         logits = self.output(torch.stack(steps, dim=1))
         targets = batch.text[:, 1:].reshape(-1)
-        text = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets, ignore_index=self.vocab.pad_id)
+        text = mean_token_nll(logits.reshape(-1, logits.shape[-1]), targets, self.vocab.pad_id)
         return StepLoss(total=text, parts={"text": text.detach()})
 
     def loss(self, batch: Batch) -> StepLoss:

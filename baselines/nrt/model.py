@@ -17,6 +17,7 @@ from torch import nn
 
 from baselines.nrt.config import NRTConfig
 from explainbench.data.vocab import Vocab
+from explainbench.engine.losses import mean_token_nll
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
 
 
@@ -76,9 +77,7 @@ class NRTModule(ExplainerModule):
         inputs, targets = batch.text[:, :-1], batch.text[:, 1:]
         hidden, _ = self.gru(self.word_embeddings(inputs), h0)
         logits = self.output(hidden)
-        text = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=self.vocab.pad_id
-        )
+        text = mean_token_nll(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), self.vocab.pad_id)
         mse = F.mse_loss(rating, batch.rating)
         total = self.config.text_weight * text + self.config.rating_weight * mse
         return StepLoss(total=total, parts={"text": text.detach(), "rating": mse.detach()})

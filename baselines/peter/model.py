@@ -33,6 +33,7 @@ from torch import nn
 from baselines.peter.config import PeterConfig
 from explainbench.data.vocab import Vocab
 from explainbench.engine.attention import decode_attention
+from explainbench.engine.distributed import token_mean
 from explainbench.engine.dropout import Dropout
 from explainbench.engine.losses import mean_token_nll
 from explainbench.engine.module import Batch, ExplainerModule, StepLoss
@@ -226,7 +227,7 @@ class PeterModule(ExplainerModule):
         context_logp = F.log_softmax(self.hidden2token(h[:, 1]).float(), dim=-1)
         bag = batch.text[:, 1 : 1 + self.max_words]
         keep = bag != pad
-        context_loss = -(context_logp.gather(1, bag) * keep).sum() / keep.sum().clamp(min=1)
+        context_loss = -token_mean((context_logp.gather(1, bag) * keep).sum(), keep.sum())
         rating_loss = F.mse_loss(self.rating_head(h[:, 0]), batch.rating)
         return text_loss, context_loss, rating_loss
 

@@ -261,6 +261,7 @@ def results_document(
     cold: str = "skip",
     device: str = "cpu",
     threads: int | None = None,
+    processes: int = 1,
     code_sha256: str | None = None,
     created: str | None = None,
 ) -> dict[str, Any]:
@@ -303,6 +304,7 @@ def results_document(
         "timings": dataclasses.asdict(timings),
         "device": device,
         "threads": threads,
+        "processes": int(processes),
         "versions": provenance.package_versions([package]),
         "git_commit": provenance.git_commit(),
         "git_dirty": provenance.git_dirty(),

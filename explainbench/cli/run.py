@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +103,34 @@ DEVICE = typer.Option(None, "--device", metavar="D", help="cpu, cuda, cuda:1 (de
 THREADS = typer.Option(None, "--threads", min=1, metavar="N", help="torch CPU threads (default: torch's).")
 RESUME = typer.Option(False, "--resume", help="Continue an interrupted training from its checkpoint.")
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show progress bars.")
+NPROC = typer.Option(1, "--nproc", min=1, metavar="N",
+                     help="Train data-parallel on N processes of this machine (torchrun: gloo on the CPU, "
+                          "NCCL on GPUs, one GPU each).")
+
+
+def torchrun_command(nproc: int, args: list[str]) -> list[str]:
+    """The torchrun command that runs `explainbench ARGS` on nproc processes of this machine."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+            "-m", "explainbench", *args]
+
+
+def run_args(**options: object) -> list[str]:
+    """`run`'s options back as command-line arguments (what --nproc hands to torchrun)."""
+    args = ["run"]
+    for name, flag in (("model", "--model"), ("data", "--data"), ("split", "--split"),
+                       ("splits", "--splits"), ("seed", "--seed"), ("recipe", "--recipe"),
+                       ("scale", "--scale"), ("limit", "--limit"), ("cold", "--cold"),
+                       ("device", "--device"), ("threads", "--threads"), ("n_boot", "--n-boot")):
+        value = options.get(name)
+        if value is not None:
+            args += [flag, str(value)]
+    for item in options.get("set_items") or []:
+        args += ["--set", str(item)]
+    if options.get("resume"):
+        args.append("--resume")
+    args.append("--meteor" if options.get("meteor") else "--no-meteor")
+    args.append("--progress" if options.get("progress") else "--no-progress")
+    return args
 
 
 def register(app: typer.Typer) -> None:
@@ -123,12 +152,29 @@ def register(app: typer.Typer) -> None:
         n_boot: int = N_BOOT,
         meteor: bool = METEOR,
         progress: bool = PROGRESS,
+        nproc: int = NPROC,
     ) -> None:
         """Train MODEL on DATA, generate for the test split, score it and write results.json.
 
         Re-running a finished run (same model, data, split, resolved config and seed) is a no-op.
+        --nproc N trains data-parallel (the same as `torchrun --nproc-per-node N -m explainbench run ...`).
         """
         from explainbench.runner.run import RunSpec, run_experiment
+
+        if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
+            import subprocess
+
+            from explainbench.runner.run import check_data_parallel
+
+            with cli_errors():
+                check_data_parallel(model or (load_recipe(recipe).model if recipe is not None else None))
+
+            command = torchrun_command(nproc, run_args(
+                model=model, data=data, split=split, splits=splits, seed=seed, recipe=recipe, scale=scale,
+                limit=limit, cold=cold, device=device, threads=threads, n_boot=n_boot,
+                set_items=set_items, resume=resume, meteor=meteor, progress=progress))
+            console.print(f"[dim]{escape(' '.join(command[1:]))}[/dim]")
+            raise typer.Exit(subprocess.call(command))
 
         with cli_errors():
             plan = load_recipe(recipe) if recipe is not None else None
@@ -154,21 +200,28 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 set_items=set_items,
             )
-            for k in split_list:
-                spec = RunSpec(
-                    model=model_name,
-                    data=data_name,
-                    config=config,
-                    split=k,
-                    limit=limit,
-                    cold=cold,
-                    device=device,
-                    threads=threads,
-                    scale=scale,
-                    resume=resume,
-                    n_boot=n_boot,
-                    meteor=meteor,
-                    progress=progress,
-                )
-                outcome = run_experiment(spec, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]"))
-                describe(outcome, out.print)
+            try:
+                for k in split_list:
+                    spec = RunSpec(
+                        model=model_name,
+                        data=data_name,
+                        config=config,
+                        split=k,
+                        limit=limit,
+                        cold=cold,
+                        device=device,
+                        threads=threads,
+                        scale=scale,
+                        resume=resume,
+                        n_boot=n_boot,
+                        meteor=meteor,
+                        progress=progress,
+                    )
+                    outcome = run_experiment(spec, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]"))
+                    if outcome.status != "follower":  # rank 0 reports a data-parallel run
+                        describe(outcome, out.print)
+            finally:
+                if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:  # leave torchrun's process group
+                    from explainbench.engine.distributed import shutdown
+
+                    shutdown()

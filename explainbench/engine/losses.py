@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from explainbench.engine.distributed import token_mean
+
 BLOCK_ELEMENTS = 1 << 19  # float32 values per block: 2 MiB
 
 
@@ -60,6 +62,8 @@ def token_nll(logits: torch.Tensor, target: torch.Tensor, ignore_index: int) -> 
 
 
 def mean_token_nll(logits: torch.Tensor, target: torch.Tensor, ignore_index: int) -> torch.Tensor:
-    """F.cross_entropy(logits, target, ignore_index=...)'s mean over the rows not ignored (0 when none is)."""
-    kept = (target != ignore_index).sum().clamp(min=1)
-    return token_nll(logits, target, ignore_index).sum() / kept
+    """F.cross_entropy(logits, target, ignore_index=...)'s mean over the rows not ignored (0 when none is).
+
+    Under data-parallel training the mean is over the global batch's tokens (distributed.token_mean)."""
+    kept = (target != ignore_index).sum()
+    return token_mean(token_nll(logits, target, ignore_index).sum(), kept)

@@ -50,6 +50,10 @@ class Batch:
     def __len__(self) -> int:
         return int(self.user.shape[0])
 
+    def rows(self, start: int, stop: int) -> Batch:
+        """Rows start..stop-1 (a rank's share of a global batch under data-parallel training)."""
+        return Batch(**{k: v[start:stop] for k, v in self.__dict__.items()})
+
 
 @dataclass
 class StepLoss:

@@ -37,6 +37,7 @@ from explainbench.engine.batching import (
 )
 from explainbench.engine.checkpoint import CheckpointError, atomic_torch_save
 from explainbench.engine.decoding import greedy_decode
+from explainbench.engine.distributed import rank_device
 from explainbench.engine.module import Batch, ExplainerModule, NeuralConfig
 from explainbench.engine.precision import autocast, resolve_precision
 from explainbench.engine.seed import resolve_device, seed_everything
@@ -113,7 +114,7 @@ class NeuralExplainer(Explainer):
         seed_everything(self.config.seed)
         self.tokenizer = context.tokenizer
         self.rating_range = (float(context.rating_range[0]), float(context.rating_range[1]))
-        self.device = resolve_device(self.config.device or context.device)
+        self.device = rank_device(resolve_device(self.config.device or context.device))
         if self.config.precision == "auto":  # the runner resolves it first; a direct fit() does it here
             self.config = dataclasses.replace(self.config, precision=resolve_precision("auto", self.device))
         self.idmaps = IdMaps.from_dataset(train)

@@ -15,6 +15,12 @@ optimiser, schedule and early-stopping state, the best weights and the RNG state
 torch; resume=True continues from it and reproduces the uninterrupted run bit for bit on CPU (batch order
 is a function of seed + epoch, see batching.py). run_dir/train_log.jsonl gets one JSON line per logged
 step and per epoch (schema in docs/engine.md).
+
+Under torchrun the same loop trains data-parallel (distributed.py): every rank walks the same global
+batches, computes the loss of its share of each, and the summed gradients make one optimiser step; the
+logged losses and the validation means are reduced over the ranks, rank 0's early-stopping decision is
+broadcast, and only rank 0 writes the checkpoint and the log. Each rank's random stream (dropout) is
+re-seeded at every epoch from (seed, epoch, rank), so a resumed run draws what the uninterrupted one drew.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from rich.progress import (
 from explainbench.api import schemas
 from explainbench.api.faults import fault_point
 from explainbench.api.results import atomic_write_text
+from explainbench.engine import distributed
 from explainbench.engine.checkpoint import (
     CheckpointError,
     atomic_torch_save,
@@ -217,18 +224,38 @@ def validation_means(
     batches: Iterable[Batch],
     device: torch.device | str,
     precision: str = "fp32",
+    *,
+    ranks: distributed.Ranks = distributed.SINGLE,
 ) -> tuple[dict[str, float], int]:
     """Batch-size-weighted means of module.validation_loss() over batches: the total as "loss" and
     each named part; with the number of records seen (0: the means are empty). The caller sets the
-    module's mode (eval for validation)."""
+    module's mode (eval for validation). Under data-parallel training each rank takes every
+    world_size-th batch and the sums are added over the ranks (every rank gets the same means)."""
     sums = DeviceSums(device)
+    if ranks.distributed:
+        batches = distributed.shard_batches(batches, ranks)
     for batch in batches:
         batch = batch.to(device, non_blocking=True)
         with autocast(precision, device):
             out = module.validation_loss(batch)
         sums.add(out.total, out.parts, len(batch))
-    seen = sums.seen
-    return {k: v / seen for k, v in sums.read().items()} if seen else {}, seen
+    totals, seen = reduced(sums, ranks, device)
+    return {k: v / seen for k, v in totals.items()} if seen else {}, seen
+
+
+def reduced(
+    sums: DeviceSums, ranks: distributed.Ranks, device: torch.device | str
+) -> tuple[dict[str, float], int]:
+    """(the sums, the records seen), added over the ranks under data-parallel training.
+
+    Every rank must hold the same names in the same order: the parts a model reports do not depend on
+    the batch (a rank that saw nothing has no names and contributes zeros under its peers' names)."""
+    values = sums.read()
+    if not ranks.distributed:
+        return values, sums.seen
+    names = distributed.broadcast_object(sorted(values))  # rank 0 always sees records
+    summed = distributed.all_reduce_sum([values.get(k, 0.0) for k in names] + [float(sums.seen)], device)
+    return dict(zip(names, summed[:-1], strict=True)), int(round(summed[-1]))
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -267,6 +294,7 @@ class Trainer:
         self.resume = resume
         self.epoch_callback = epoch_callback
         self.console = Console(stderr=True)
+        self.ranks = distributed.current()  # SINGLE unless torchrun started this process
 
     # ------------------------------------------------------------------ files
     @property
@@ -280,7 +308,7 @@ class Trainer:
     def _prepare_log(self, keep_until_epoch: int) -> None:
         """Keep other stages' lines and this stage's lines up to keep_until_epoch (drops a crashed tail)."""
         path = self.log_path
-        if path is None or not path.exists():
+        if path is None or not path.exists() or not self.ranks.is_main:
             return
         kept = []
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -298,7 +326,7 @@ class Trainer:
         atomic_write_text(path, "".join(f"{line}\n" for line in kept))
 
     def _log(self, record: dict[str, Any]) -> None:
-        if self.log_path is None:
+        if self.log_path is None or not self.ranks.is_main:
             return
         line = {"stage": self.log_name, **record}
         schemas.validate(schemas.TrainLogRecord, line, str(self.log_path))  # the train_log.jsonl schema
@@ -320,10 +348,10 @@ class Trainer:
                 "resume with the original settings or start a new run"
             )
 
-    def _check_finite(self, total: float, sums: DeviceSums | None, epoch: int, step: int) -> None:
+    def _check_finite(self, total: float, running: float, epoch: int, step: int) -> None:
         """Raise TrainingError when the last loss or the epoch's running sum is not finite (checked
-        at each read, after the optimiser step: a NaN is reported within read_every steps)."""
-        running = sums.read()["loss"] if sums is not None else total
+        at each read, after the optimiser step: a NaN is reported within read_every steps). Under
+        data-parallel training both are reduced over the ranks, so every rank raises together."""
         if not (math.isfinite(total) and math.isfinite(running)):
             raise TrainingError(
                 f"{self.log_name}: loss is not finite ({total}) by epoch {epoch}, step {step}; "
@@ -331,7 +359,7 @@ class Trainer:
             )
 
     def _save(self, **state: Any) -> None:
-        if self.checkpoint_path is not None:
+        if self.checkpoint_path is not None and self.ranks.is_main:
             atomic_torch_save(state, self.checkpoint_path)
 
     # ------------------------------------------------------------------ loop
@@ -341,7 +369,10 @@ class Trainer:
         val_batches: Callable[[], Iterable[Batch]],
     ) -> TrainResult:
         cfg = self.config
+        ranks = self.ranks
         module = self.module.to(self.device)
+        distributed.broadcast_parameters(module)  # one initialisation for every rank
+        params = [p for p in module.parameters() if p.requires_grad]
         optimizer = make_optimizer(cfg, module.parameters())
         schedule = LrSchedule(base_lr=cfg.lr, warmup_steps=cfg.warmup_steps)
         tracker = StallTracker(
@@ -392,6 +423,8 @@ class Trainer:
                 f"{self.log_name} epochs", total=cfg.max_epochs, completed=epoch, info=""
             )
             for epoch in range(first_epoch, cfg.max_epochs + 1):
+                if ranks.distributed:  # each rank its own dropout stream, a function of (seed, epoch, rank)
+                    torch.manual_seed(int(getattr(cfg, "seed", 0)) * 1_000_003 + epoch * 1_009 + ranks.rank)
                 batches = train_batches(epoch)
                 n_batches = len(batches) if hasattr(batches, "__len__") else None
                 if n_batches is not None and cfg.max_steps_per_epoch is not None:
@@ -411,43 +444,55 @@ class Trainer:
                     for group in optimizer.param_groups:
                         group["lr"] = lr
                     module.set_step(step, step * clock)
+                    weight = 1.0
+                    if ranks.distributed:  # this rank's share of the global batch (distributed.py)
+                        start, stop = distributed.share(len(batch), ranks)
+                        weight = (stop - start) / len(batch)
+                        batch = batch.rows(start, stop) if stop > start else batch.rows(0, 1)  # stand-in
                     batch = batch.to(self.device, non_blocking=True)
                     optimizer.zero_grad(set_to_none=True)
-                    with autocast(cfg.precision, self.device):
+                    with autocast(cfg.precision, self.device), distributed.training_share(weight):
                         out = module.loss(batch)
-                    out.total.backward()
+                    if ranks.distributed:
+                        (out.total * weight).backward()
+                        distributed.sum_gradients(params)
+                    else:
+                        out.total.backward()
                     if cfg.clip_norm is not None:
                         torch.nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
                     optimizer.step()
                     step += 1
                     fault_point("step", at=step)  # EXPLAINBENCH_FAULT hook (api/faults.py)
                     pending += 1
-                    sums.add(out.total, out.parts, len(batch))
+                    if weight > 0:
+                        sums.add(out.total, out.parts, len(batch))
                     if step % read_every == 0:
                         # One host sync per read: the step's own loss (for the log line) and the sums.
-                        total = _as_float(out.total)
-                        self._check_finite(total, sums, epoch, step)
+                        total, parts = self._step_losses(out, weight)
+                        running, _ = reduced(sums, ranks, self.device)
+                        self._check_finite(total, running.get("loss", 0.0), epoch, step)
                         pending = 0
                         if cfg.log_every > 0:
-                            parts = {k: _as_float(v) for k, v in out.parts.items()}
                             self._log(
                                 {"kind": "step", "epoch": epoch, "step": step, "lr": lr, "loss": total,
                                  **parts}
                             )
-                        rate = sums.seen / max(time.perf_counter() - started, 1e-9)
+                        rate = sums.seen * ranks.world_size / max(time.perf_counter() - started, 1e-9)
                         bar.update(batch_task, info=f"loss {total:.4f} | {rate:,.0f} ex/s")
                     bar.update(batch_task, completed=i + 1)
                 train_s = time.perf_counter() - started
                 bar.remove_task(batch_task)
-                seen = sums.seen
+                totals, seen = reduced(sums, ranks, self.device)
                 if seen == 0:
                     raise TrainingError(f"{self.log_name}: epoch {epoch} had no training batches")
-                totals = sums.read()
                 if pending:
-                    self._check_finite(totals["loss"], None, epoch, step)
+                    self._check_finite(totals["loss"], totals["loss"], epoch, step)
 
                 val = self.evaluate(val_batches)
                 decision = tracker.observe(epoch, val["loss"])
+                if ranks.distributed:  # rank 0 decides; every rank follows
+                    decision, state = distributed.broadcast_object((decision, dataclasses.asdict(tracker)))
+                    tracker = StallTracker(**state)
                 schedule.decay_factor = tracker.decay_factor
                 if decision.new_best:
                     best_state = cpu_state_dict(module)
@@ -514,11 +559,22 @@ class Trainer:
             resumed_from_epoch=resumed_from,
         )
 
+    def _step_losses(self, out: Any, weight: float) -> tuple[float, dict[str, float]]:
+        """This step's loss and parts as floats; under data-parallel training the weighted sums over
+        the ranks, i.e. the global batch's loss (one all-reduce)."""
+        names = list(out.parts)
+        values = [_as_float(out.total), *(_as_float(out.parts[k]) for k in names)]
+        if self.ranks.distributed:
+            values = distributed.all_reduce_sum([weight * v for v in values], self.device)
+        return values[0], dict(zip(names, values[1:], strict=True))
+
     @torch.no_grad()
     def evaluate(self, val_batches: Callable[[], Iterable[Batch]]) -> dict[str, float]:
         """Batch-size-weighted means of validation_loss().total ("loss") and its parts."""
         self.module.eval()
-        means, seen = validation_means(self.module, val_batches(), self.device, self.config.precision)
+        means, seen = validation_means(
+            self.module, val_batches(), self.device, self.config.precision, ranks=self.ranks
+        )
         self.module.train()
         if seen == 0:
             raise TrainingError(
@@ -536,6 +592,6 @@ class Trainer:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self.console,
-            disable=not self.progress,
+            disable=not self.progress or not self.ranks.is_main,
             transient=False,
         )

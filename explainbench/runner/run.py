@@ -81,6 +81,7 @@ class RunSpec:
     meteor: bool = True
     progress: bool = True
     score_workers: int | None = None  # processes for scoring (None: 2 from 20,000 samples); not in the id
+    world_size: int = 1  # data-parallel training processes (set under torchrun); in the id when > 1
 
 
 @dataclass
@@ -364,6 +365,7 @@ def run_identity(spec: RunSpec, manifest: dict[str, Any]) -> RunIdentity:
         cold=spec.cold,
         model_code=model_code,
         versions=versions,
+        world_size=spec.world_size,
     )
     scoring = store.scoring_key(n_boot=spec.n_boot, boot_seed=spec.boot_seed, meteor=spec.meteor)
     return RunIdentity(key, scoring, store.run_id_for(key, scoring), store.run_code_sha256(model_code))
@@ -410,24 +412,103 @@ def _reuse_generation(rdir: Path, ident: RunIdentity, say: Log) -> None:
             os.replace(tmp, rdir / src.name)
 
 
+class _Followers:
+    """Under torchrun, rank 0 tells the other ranks once whether this run trains (they then train with
+    it) or not (they stop). Outside torchrun, or on the other ranks, tell() does nothing."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+        self.told = False
+
+    def tell(self, train: bool) -> None:
+        if self.active and not self.told:
+            from explainbench.engine.distributed import broadcast_object
+
+            self.told = True
+            broadcast_object(bool(train))
+
+
+def check_data_parallel(model: str | None) -> None:
+    """Refuse (RunError) an explainer that does not train with the engine's loop under torchrun."""
+    from explainbench.engine.neural import NeuralExplainer
+
+    if model and not issubclass(get_explainer(model), NeuralExplainer):
+        raise RunError(f"{model} does not train with the engine's loop, so it cannot train "
+                       "data-parallel: run it without torchrun or --nproc")
+
+
+def _process_group(spec: RunSpec, cls: type[Explainer]) -> tuple[int, int]:
+    """(rank, world size): join torchrun's process group when it started this process, else (0, 1).
+
+    torch is imported only under torchrun, so a floor run outside it does not pay for the import."""
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
+        return 0, 1
+    from explainbench.engine.distributed import init_from_env
+    from explainbench.engine.seed import resolve_device
+
+    check_data_parallel(spec.model)
+    device = resolve_device(spec.device or default_device())
+    ranks = init_from_env(device)
+    return ranks.rank, ranks.world_size
+
+
 def run_experiment(spec: RunSpec, *, log: Log | None = None) -> RunOutcome:
-    """Run (or finish, or skip) one model on one split of one dataset; returns the results."""
+    """Run (or finish, or skip) one model on one split of one dataset; returns the results.
+
+    Under torchrun every rank calls this: all of them train (data-parallel, engine/distributed.py),
+    and rank 0 alone writes the run folder, generates and scores; the others return status "follower".
+    """
     say: Log = log or (lambda message: print(message, file=sys.stderr))
     cls = get_explainer(spec.model)
     if spec.limit is not None and spec.limit < 1:
         raise RunError(f"--limit must be a positive number of test records, not {spec.limit}")
     if spec.cold not in COLD_POLICIES:
         raise RunError(f"--cold {spec.cold!r}: use one of {', '.join(COLD_POLICIES)}")
+    rank, spec.world_size = _process_group(spec, cls)
     home, ident, rdir, manifest = prepare_run(spec)
-    results_path = rdir / store.RESULTS_FILE
-    if results_path.is_file():
-        return RunOutcome("skipped", ident.run_id, rdir, read_results(results_path), ["all"])
-    rdir.mkdir(parents=True, exist_ok=True)
-    with store.locked(rdir / store.LOCK_FILE):
-        if results_path.is_file():  # another process finished it while we waited for the lock
+    if rank > 0:
+        return _follow(spec, cls, home, ident, rdir)
+    followers = _Followers(spec.world_size > 1)
+    try:
+        results_path = rdir / store.RESULTS_FILE
+        if results_path.is_file():
             return RunOutcome("skipped", ident.run_id, rdir, read_results(results_path), ["all"])
-        _reuse_generation(rdir, ident, say)
-        return _run_locked(spec, cls, home, ident, rdir, manifest, say)
+        rdir.mkdir(parents=True, exist_ok=True)
+        with store.locked(rdir / store.LOCK_FILE):
+            if results_path.is_file():  # another process finished it while we waited for the lock
+                return RunOutcome("skipped", ident.run_id, rdir, read_results(results_path), ["all"])
+            _reuse_generation(rdir, ident, say)
+            return _run_locked(spec, cls, home, ident, rdir, manifest, say, followers)
+    finally:
+        followers.tell(False)  # a path that did not train (or failed before training) releases them
+
+
+def _follow(spec: RunSpec, cls: type[Explainer], home: Path, ident: RunIdentity, rdir: Path) -> RunOutcome:
+    """A rank > 0 under torchrun: train alongside rank 0 when it trains; write nothing."""
+    from explainbench.data import load_split, load_tokenizer
+    from explainbench.engine.distributed import broadcast_object
+
+    if not broadcast_object(None):
+        return RunOutcome("follower", ident.run_id, rdir, {}, ["all"])
+    dd = load_split(spec.data, spec.split, home=home)
+    _set_threads(spec.threads)
+    context = ExplainContext(
+        tokenizer=load_tokenizer(spec.data, spec.split, home=home),
+        run_dir=rdir,  # read for --resume (rank 0's checkpoint); the trainer writes on rank 0 only
+        device=spec.device or default_device(),
+        resume=spec.resume,
+        progress=False,
+        rating_range=_rating_range(load_manifest_for(spec, home)),
+        dataset_name=spec.data,
+    )
+    cls(spec.config).fit(dd["train"], dd["validation"], context=context)
+    return RunOutcome("follower", ident.run_id, rdir, {}, [])
+
+
+def load_manifest_for(spec: RunSpec, home: Path) -> dict[str, Any]:
+    from explainbench.data import load_manifest
+
+    return load_manifest(spec.data, home=home)
 
 
 def _run_locked(
@@ -438,6 +519,7 @@ def _run_locked(
     rdir: Path,
     manifest: dict[str, Any],
     say: Log,
+    followers: _Followers | None = None,
 ) -> RunOutcome:
     from explainbench.data import feature_set, load_split, load_tokenizer
     from explainbench.metrics import score_samples
@@ -497,6 +579,8 @@ def _run_locked(
                     else "train: an interrupted training left a checkpoint; starting over "
                     "(pass --resume to continue from it)"
                 )
+            if followers is not None:
+                followers.tell(True)
         explainer, train_meta, loaded = _train_stage(spec, cls, rdir, dd, context, say)
         if loaded:
             skipped.append("train")
@@ -573,6 +657,7 @@ def _run_locked(
         ),
         device=device,
         threads=threads,
+        processes=spec.world_size,
         code_sha256=ident.code_sha256,
     )
     write_results(rdir / store.RESULTS_FILE, results)

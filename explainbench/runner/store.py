@@ -61,11 +61,13 @@ def generation_key(
     cold: str = "skip",
     model_code: Path | None = None,
     versions: dict[str, str] | None = None,
+    world_size: int = 1,
 ) -> str:
     """sha256 of everything that fixes the generated samples: model, dataset fingerprint, split,
     resolved config (seed and precision included), --limit, the cold-start policy, the explainbench
-    and plugin versions, and the code hash of the model's folder, explainbench/engine and the
-    tokenizer. Two runs with the same key train the same model and generate the same samples."""
+    and plugin versions, the code hash of the model's folder, explainbench/engine and the tokenizer,
+    and the number of data-parallel processes when there are several (their dropout streams differ from
+    one process's). Two runs with the same key train the same model and generate the same samples."""
     from explainbench.api.provenance import code_sha256
 
     roots = ([model_code] if model_code is not None else []) + list(GENERATION_CODE)
@@ -80,6 +82,7 @@ def generation_key(
             "cold": cold,
             "versions": dict(sorted((versions or {}).items())),
             "code": code_sha256(roots),
+            **({"world_size": int(world_size)} if world_size > 1 else {}),
         }
     )
 

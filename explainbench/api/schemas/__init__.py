@@ -185,6 +185,7 @@ class ResultsV2(_Strict):
     timings: TimingsModel
     device: str
     threads: int | None
+    processes: int = 1  # data-parallel training processes (torchrun); absent in results written before
     versions: dict[str, str]
     git_commit: str | None
     git_dirty: bool | None
