@@ -102,6 +102,15 @@ def test_grid_equals_runs_one_by_one_reports_a_failure_and_reruns_nothing(home: 
     assert bad.attempts == 2 and "unknown optimizer 'nope'" in bad.error and ("retry", "peter bad") in events
     assert "unknown optimizer" in (bad.run_dir / LOG_FILE).read_text()
     _check_same_as_alone(report, alone)
+    active: set[str] = set()
+    most = 0
+    for state, label in events:  # "running" means started: never more than jobs at once
+        if state == "running":
+            active.add(label)
+            most = max(most, len(active))
+        elif state in ("done", "failed", "retry", "skipped"):
+            active.discard(label)
+    assert most == 2
 
     again = run_grid(runs[:4], jobs=2)
     assert [r.state for r in again.results] == ["skipped"] * 4
@@ -204,3 +213,37 @@ def test_cli_grid_adds_its_runs_to_a_leaderboard(home: Path, tmp_path: Path) -> 
         assert (folder / "results.json").is_file()
         assert (folder / "command.txt").read_text().startswith("explainbench grid floors")
     assert (board / "README.md").is_file()
+
+
+def test_status_table_shows_epochs_and_an_eta_from_the_train_log(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from explainbench.cli.grid import event_line, status_table
+    from explainbench.runner.grid import GridResult, last_epoch
+
+    rdir = tmp_path / "run"
+    rdir.mkdir()
+    assert last_epoch(rdir) is None
+    lines = [{"stage": "train", "kind": "step", "epoch": 1, "step": 5},
+             {"stage": "train", "kind": "epoch", "epoch": 1, "val_loss": 7.25},
+             {"stage": "train", "kind": "epoch", "epoch": 2, "val_loss": 6.5},
+             {"stage": "train", "kind": "step", "epoch": 3, "step": 15}]
+    (rdir / "train_log.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines) + '{"cut')
+    record = last_epoch(rdir)
+    assert record["epoch"] == 2 and record["val_loss"] == 6.5
+
+    running = GridResult("peter on d split 1", "running", run_id="abc", started=1000.0, progress=record,
+                         max_epochs=10)
+    assert running.eta_s(now=1120.0) == pytest.approx(480.0)  # 60 s per epoch, 8 epochs to the limit
+    assert GridResult("x", "running", started=1000.0, max_epochs=10).eta_s(now=1100.0) is None
+    results = [running, GridResult("nrt on d split 1", "queued"),
+               GridResult("mvae on d split 1", "done", run_id="def", seconds=90.0)]
+    console = Console(width=200, record=True)
+    console.print(status_table(results, now=1120.0))
+    text = console.export_text()
+    assert "1 queued, 1 running, 1 done" in text
+    row = next(line for line in text.splitlines() if "peter on d split 1" in line)
+    assert "2/10, val 6.5" in row and "2.0" in row and "8.0" in row and "abc" in row
+    assert "1.5" in next(line for line in text.splitlines() if "mvae on d split 1" in line)
+    line = event_line("progress", running)
+    assert "epoch 2/10" in line and "at most" in line

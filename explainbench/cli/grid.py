@@ -9,16 +9,18 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
 from explainbench.cli.options import METEOR, N_BOOT
 from explainbench.cli.run import COLD, DEVICE, SET, cli_errors, wide_console
 from explainbench.runner.config import ConfigError, parse_splits
-from explainbench.runner.grid import EXECUTORS
+from explainbench.runner.grid import EXECUTORS, STATES
 
 console = Console(stderr=True, soft_wrap=True)
-COLOURS = {"done": "green", "skipped": "cyan", "failed": "red", "retry": "yellow", "running": "white"}
+COLOURS = {"done": "green", "skipped": "cyan", "failed": "red", "retry": "yellow", "running": "white",
+           "progress": "white", "queued": "dim"}
 
 
 def register(app: typer.Typer) -> None:
@@ -83,41 +85,45 @@ def register(app: typer.Typer) -> None:
             )
             if not runs:
                 raise ConfigError(f"{recipe}: the recipe names no runs")
-        n_jobs = jobs or default_jobs(threads)
+        n_jobs = jobs or (default_jobs(threads) if executor == "local" or not address else None)
+        at_a_time = f"{n_jobs} at a time" if n_jobs else "as many at a time as the cluster's CPUs hold"
         out = wide_console()
         if dry_run:
             for run in runs:
                 note = f"  [red]{escape(run.error)}[/red]" if run.error else ""
                 out.print(f"{escape(run.label)}{note}")
-            out.print(f"{len(runs)} runs; {n_jobs} at a time with {threads} thread(s) each")
+            out.print(f"{len(runs)} runs; {at_a_time} with {threads} thread(s) each")
             return
         started = time.perf_counter()
         where = f"Ray at {address}" if address else "a local Ray"
         where = "local processes" if executor == "local" else where
-        console.print(f"grid: {len(runs)} runs on {where}, {n_jobs} at a time, {threads} thread(s) each")
+        console.print(f"grid: {len(runs)} runs on {where}, {at_a_time}, {threads} thread(s) each")
+        board: dict[str, object] = {}  # label -> GridResult, in the order runs are first reported
+        live = Live(console=console, refresh_per_second=1, transient=False) if console.is_terminal else None
 
         def event(state: str, result) -> None:  # noqa: ANN001 - a GridResult
-            if state == "queued":
+            board[result.label] = result
+            if live is not None:  # a terminal: the live table
+                live.update(status_table(list(board.values())))
                 return
-            colour = COLOURS.get(state, "white")
-            extra = f" (attempt {result.attempts})" if state in ("running", "retry") else ""
-            if state == "retry":
-                extra += f": {result.error}; trying again"
-            elif state == "failed":
-                extra = f": {result.error}"
-            elif state in ("done", "skipped") and result.run_id:
-                extra = f" run {result.run_id}" + (" (already finished)" if state == "skipped" else "")
-            console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] [{colour}]{state:8}[/{colour}] "
-                          f"{escape(result.label)}{escape(extra)}")
+            if state == "queued":  # a log: one line per change
+                return
+            console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {event_line(state, result)}")
 
         with cli_errors():
             try:
+                if live is not None:
+                    live.start()
                 report = run_grid(runs, jobs=n_jobs, retries=retries, on_event=event, executor=executor,
                                   threads=threads, gpus=gpus, address=address)
             except KeyboardInterrupt:
                 console.print("[yellow]grid: interrupted; finished runs are kept, and running the same "
                               "command again skips them and resumes the others[/yellow]")
                 raise typer.Exit(130) from None
+            finally:
+                if live is not None:
+                    live.update(status_table(list(board.values())))
+                    live.stop()
         table = Table(title=f"grid: {plan.path}" + (f" at scale {scale}" if scale else ""))
         for col in ("Run", "State", "Run id", "Tries", "Minutes", "BLEU-1", "ROUGE-L F", "Error"):
             table.add_column(col, overflow="fold")
@@ -138,6 +144,55 @@ def register(app: typer.Typer) -> None:
                 _to_leaderboard(report, leaderboard, allow_dirty, out)
         if report.failed:
             raise typer.Exit(1)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _epoch_text(result) -> str:  # noqa: ANN001 - a GridResult
+    record = result.progress or {}
+    if not record.get("epoch"):
+        return "-"
+    stage = record.get("stage", "train")
+    limit = f"/{result.max_epochs}" if result.max_epochs else ""
+    loss = record.get("val_loss")
+    text = f"{record['epoch']}{limit}" + ("" if stage == "train" else f" ({stage})")
+    return text + (f", val {loss:.4g}" if isinstance(loss, (int, float)) else "")
+
+
+def event_line(state: str, result) -> str:  # noqa: ANN001 - a GridResult
+    """One log line for a grid event (when the status table cannot be drawn live)."""
+    colour = COLOURS.get(state, "white")
+    extra = f" (attempt {result.attempts})" if state in ("running", "retry") else ""
+    if state == "retry":
+        extra += f": {result.error}; trying again"
+    elif state == "failed":
+        extra = f": {result.error}"
+    elif state in ("done", "skipped") and result.run_id:
+        extra = f" run {result.run_id}" + (" (already finished)" if state == "skipped" else "")
+    elif state == "progress":
+        eta = result.eta_s()
+        extra = f": epoch {_epoch_text(result)}" + (f", at most {_minutes(eta)} min left" if eta else "")
+    return f"[{colour}]{state:8}[/{colour}] {escape(result.label)}{escape(extra)}"
+
+
+def status_table(results: list, now: float | None = None) -> Table:
+    """The live table: every run's state, epoch (of its limit) and time, and the ETA of running ones
+    (at their pace so far, to the epoch limit: early stopping usually ends them sooner)."""
+    now = now or time.time()
+    counts = {s: sum(r.state == s for r in results) for s in STATES}
+    title = "grid: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    table = Table(title=title, title_justify="left")
+    for col in ("Run", "State", "Epoch", "Minutes", "ETA (min, at most)", "Run id"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        colour = COLOURS.get(r.state, "white")
+        running = r.state == "running" and r.started is not None
+        elapsed = now - r.started if running else (r.seconds or None)
+        table.add_row(escape(r.label), f"[{colour}]{r.state}[/{colour}]", _epoch_text(r) if running else "-",
+                      _minutes(elapsed), _minutes(r.eta_s(now)) if running else "-", r.run_id or "-")
+    return table
 
 
 def _to_leaderboard(report, folder: Path, allow_dirty: bool, out: Console) -> None:  # noqa: ANN001

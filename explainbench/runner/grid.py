@@ -5,6 +5,9 @@ already finished is skipped before anything starts), then hands the remaining ru
 `multiprocessing` pool of spawned processes (`jobs` at a time, a fresh process per run). Each worker calls
 `run_experiment` with the torch threads its spec gives and writes its run folder in the home as
 `explainbench run` does (atomic writes, a lock per run folder), with its log lines in `grid.log` there.
+The driver keeps at most `jobs` runs in flight, so "running" means started; while they run it reads each
+one's progress (the last epoch line of its train_log.jsonl: in the run folder for local workers, through a
+small Ray actor for Ray tasks) for the live status table of `explainbench grid`.
 A run that raises is reported and tried again up to `retries` times; the others go on. An interrupted
 grid (Ctrl-C) cancels the queued runs and stops the workers; running it again skips the finished runs
 and resumes the interrupted ones from their checkpoints (`RunSpec.resume`).
@@ -15,11 +18,13 @@ The run stays the unit: a grid's results are byte-for-byte those of the same run
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing
 import os
 import shutil
 import tarfile
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -35,6 +40,7 @@ EXECUTORS = ("local", "ray")
 STATES = ("queued", "running", "done", "skipped", "failed")
 LOG_FILE = "grid.log"
 POLL_S = 0.2
+PROGRESS_S = 2.0  # how often the driver reads the running runs' progress
 
 
 @dataclass
@@ -58,6 +64,18 @@ class GridResult:
     error: str | None = None
     seconds: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
+    started: float | None = None  # time.time() when its current attempt was handed to a worker
+    progress: dict[str, Any] | None = None  # its last epoch record (train_log.jsonl) while it runs
+    max_epochs: int | None = None  # the config's epoch limit (early stopping may end sooner)
+
+    def eta_s(self, now: float | None = None) -> float | None:
+        """Seconds left if training runs to max_epochs at the pace so far (an upper bound: early
+        stopping usually ends it sooner); None before the first epoch or without an epoch limit."""
+        epoch = (self.progress or {}).get("epoch")
+        if self.started is None or not epoch or not self.max_epochs:
+            return None
+        elapsed = (now or time.time()) - self.started
+        return elapsed / epoch * max(0, self.max_epochs - epoch)
 
 
 @dataclass
@@ -72,7 +90,8 @@ class GridReport:
         return sum(r.state == state for r in self.results)
 
 
-Event = Callable[[str, GridResult], None]  # (state, result so far): queued/running/done/skipped/failed/retry
+# (state, result so far): queued / running / progress (a new epoch) / retry / done / skipped / failed
+Event = Callable[[str, GridResult], None]
 
 
 def default_jobs(threads_per_run: int) -> int:
@@ -111,6 +130,25 @@ def _work(spec: RunSpec, rdir: Path) -> dict:
             "seconds": time.perf_counter() - started, "metrics": _headline(outcome.results)}
 
 
+def last_epoch(rdir: Path) -> dict[str, Any] | None:
+    """The last epoch record of a run folder's train_log.jsonl (read from its end), or None."""
+    path = Path(rdir) / "train_log.jsonl"
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 65536))
+            lines = fh.read().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if '"kind": "epoch"' in line:
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    return None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -132,6 +170,9 @@ class LocalExecutor:
     def result(self, handle: AsyncResult, spec: RunSpec) -> dict:
         return handle.get()
 
+    def progress(self, run_id: str, rdir: Path) -> dict[str, Any] | None:
+        return last_epoch(rdir)  # the worker writes in the driver's home
+
     def stop(self) -> None:
         self.pool.terminate()
         self.pool.join()
@@ -142,7 +183,7 @@ class LocalExecutor:
 
 
 RAY_HINT = "Ray is not installed: pip install 'explainbench[ray]' (or use --executor local)"
-SKIP_IN_PACK = ("checkpoint",)  # resume state: stays on the worker
+SKIP_IN_PACK = ("checkpoint", "arrow")  # resume state, and a dataset's split files (rebuilt on the worker)
 
 
 def _pack(folder: Path) -> bytes:
@@ -173,9 +214,23 @@ def _unpack(data: bytes, target: Path) -> None:
         raise
 
 
-def _ray_work(spec: RunSpec, run_id: str, dataset: bytes) -> dict:
+class ProgressBoard:
+    """A Ray actor: each task posts its run's last epoch record here; the driver reads them all."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def post(self, run_id: str, record: dict[str, Any]) -> None:
+        self.records[run_id] = record
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self.records
+
+
+def _ray_work(spec: RunSpec, run_id: str, dataset: bytes, board: Any = None) -> dict:
     """Ray task: the run in a home of its own on the worker (its dataset unpacked from the driver's copy);
-    returns the outcome and the run folder as tar bytes, so no filesystem is shared with the driver."""
+    returns the outcome and the run folder as tar bytes, so no filesystem is shared with the driver.
+    A thread posts the run's last epoch record to the driver's ProgressBoard while it trains."""
     from explainbench.runner import store
 
     with tempfile.TemporaryDirectory(prefix="explainbench-grid-") as tmp:
@@ -183,7 +238,23 @@ def _ray_work(spec: RunSpec, run_id: str, dataset: bytes) -> dict:
         with tarfile.open(fileobj=io.BytesIO(dataset), mode="r") as tar:
             tar.extractall(home / "datasets" / spec.data, filter="data")
         rdir = store.run_dir(home, spec.data, spec.split, spec.model, run_id)
-        out = _work(replace(spec, home=home), rdir)
+        stop = threading.Event()
+
+        def report() -> None:
+            posted = None
+            while not stop.wait(PROGRESS_S):
+                record = last_epoch(rdir)
+                if record is not None and record != posted:
+                    board.post.remote(run_id, record)
+                    posted = record
+
+        watcher = threading.Thread(target=report, daemon=True) if board is not None else None
+        if watcher is not None:
+            watcher.start()
+        try:
+            out = _work(replace(spec, home=home), rdir)
+        finally:
+            stop.set()
         out["folder"] = _pack(Path(out["run_dir"]))
     return out
 
@@ -193,7 +264,7 @@ class RayExecutor:
     asks for its run's threads as CPUs (and `gpus` GPUs), gets the dataset from the object store (put
     once per dataset) and returns its run folder, which the driver writes into the home."""
 
-    def __init__(self, jobs: int, threads: int, gpus: float, address: str | None, home: Path) -> None:
+    def __init__(self, jobs: int | None, threads: int, gpus: float, address: str | None, home: Path) -> None:
         try:
             import ray
         except ImportError:
@@ -203,16 +274,30 @@ class RayExecutor:
         self.ray = ray
         self.started = not ray.is_initialized()
         if self.started:
-            kwargs = {"address": address} if address else {"num_cpus": max(1, jobs) * max(1, threads)}
+            cpus = (jobs or default_jobs(threads)) * max(1, threads)
+            kwargs = {"address": address} if address else {"num_cpus": cpus}
             ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
         self.home = home
         self.task = ray.remote(_ray_work).options(num_cpus=max(1, threads), num_gpus=gpus, max_retries=0)
+        self.board = ray.remote(ProgressBoard).options(num_cpus=0).remote()
+        self.records: dict[str, dict[str, Any]] = {}
         self.datasets: dict[str, Any] = {}
 
     def submit(self, spec: RunSpec, run_id: str, rdir: Path) -> Any:
         if spec.data not in self.datasets:
             self.datasets[spec.data] = self.ray.put(_pack(self.home / "datasets" / spec.data))
-        return self.task.remote(spec, run_id, self.datasets[spec.data])
+        return self.task.remote(spec, run_id, self.datasets[spec.data], self.board)
+
+    def progress(self, run_id: str, rdir: Path) -> dict[str, Any] | None:
+        return self.records.get(run_id)
+
+    def capacity(self, threads: int) -> int:
+        """Runs the cluster's CPUs hold at `threads` each (the default number in flight)."""
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)) // max(1, threads))
+
+    def refresh(self) -> None:
+        """Fetch every task's last posted epoch record (one call to the board)."""
+        self.records = self.ray.get(self.board.read.remote())
 
     def ready(self, handle: Any) -> bool:
         done, _ = self.ray.wait([handle], timeout=0)
@@ -242,7 +327,7 @@ class RayExecutor:
 def run_grid(
     runs: Sequence[GridRun],
     *,
-    jobs: int = 1,
+    jobs: int | None = 1,
     retries: int = 0,
     on_event: Event | None = None,
     executor: str = "local",
@@ -251,7 +336,8 @@ def run_grid(
     address: str | None = None,
 ) -> GridReport:
     """Execute a grid's runs; finished runs are skipped up front. `executor`: "local" (worker processes,
-    `jobs` at a time) or "ray" (Ray tasks; a local Ray of jobs x threads CPUs, or the cluster at address)."""
+    `jobs` at a time) or "ray" (Ray tasks; a local Ray of jobs x threads CPUs, or the cluster at address).
+    jobs=None: as many at once as the machine's cores (local) or the Ray cluster's CPUs hold."""
     from explainbench.api.results import read_results
     from explainbench.runner import store
     from explainbench.runner.run import prepare_run
@@ -284,23 +370,41 @@ def run_grid(
         return GridReport(results)
 
     if executor == "local":
+        jobs = jobs or default_jobs(threads)
         pool: LocalExecutor | RayExecutor = LocalExecutor(jobs)
     elif executor == "ray":
         pool = RayExecutor(jobs, threads, gpus, address, home)
+        jobs = jobs or pool.capacity(threads)
     else:
         raise ValueError(f"executor {executor!r}: use one of {', '.join(EXECUTORS)}")
     running: dict[int, Any] = {}
+    waiting = list(todo)  # in flight: at most `jobs`, so "running" means a worker has it
 
     def submit(k: int) -> None:
         results[k].attempts += 1
         results[k].state = "running"
+        results[k].started, results[k].progress = time.time(), None
+        results[k].max_epochs = getattr(runs[k].spec.config, "max_epochs", None)
         running[k] = pool.submit(runs[k].spec, results[k].run_id, results[k].run_dir)
         emit("running", results[k])
 
+    def look() -> None:
+        if hasattr(pool, "refresh"):
+            pool.refresh()
+        for k in running:
+            record = pool.progress(results[k].run_id, results[k].run_dir)
+            if record is not None and record != results[k].progress:
+                results[k].progress = record
+                emit("progress", results[k])
+
+    looked = time.perf_counter()
     try:
-        for k in todo:
-            submit(k)
+        while waiting and len(running) < max(1, jobs):
+            submit(waiting.pop(0))
         while running:
+            if time.perf_counter() - looked >= PROGRESS_S:
+                look()
+                looked = time.perf_counter()
             finished = [k for k, job in running.items() if pool.ready(job)]
             if not finished:
                 time.sleep(POLL_S)
@@ -329,6 +433,8 @@ def run_grid(
                 result.run_dir = Path(out["run_dir"])
                 result.seconds, result.metrics, result.error = out["seconds"], out["metrics"], None
                 emit(result.state, result)
+            while waiting and len(running) < max(1, jobs):
+                submit(waiting.pop(0))
     except BaseException:  # Ctrl-C or a bug in the driver: stop the workers, keep what is finished
         pool.stop()
         raise
