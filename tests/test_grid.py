@@ -135,6 +135,19 @@ def test_grid_on_a_local_ray_returns_run_folders_to_the_driver(home: Path, alone
     assert [r.state for r in again.results] == ["skipped"] * 4
 
 
+def test_ray_on_a_shared_home_writes_the_runs_in_place(home: Path, alone: dict, tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'explainbench[ray]'")
+    shared = tmp_path / "shared"
+    shutil.copytree(home / "datasets", shared / "datasets")
+    runs = [GridRun(f"{m} {k}", _spec(shared, m, k)) for m, k in CELLS]
+    report = run_grid(runs, jobs=2, retries=0, executor="ray", threads=1, shared_home=True)
+    assert [r.state for r in report.results] == ["done"] * 4
+    _check_same_as_alone(report, alone)
+    for r in report.results:  # the task's own folder in the home, its log and (PETER) its checkpoint kept
+        assert r.run_dir.is_relative_to(shared) and (r.run_dir / LOG_FILE).is_file()
+    assert (report.results[2].run_dir / "checkpoint").is_dir()
+
+
 def test_without_ray_the_ray_executor_says_how_to_install(home: Path, monkeypatch: pytest.MonkeyPatch,
                                                             tmp_path: Path) -> None:
     import builtins

@@ -43,6 +43,10 @@ def register(app: typer.Typer) -> None:
         address: str = typer.Option(None, "--address", metavar="ADDR",
                                     help="Ray cluster to use (e.g. auto, or ray://host:10001)."),
         gpus: float = typer.Option(0, "--gpus-per-run", min=0, metavar="G", help="GPUs per Ray task."),
+        shared_home: bool = typer.Option(
+            False, "--shared-home",
+            help="Ray: every node mounts this home at the same path; tasks write their runs there "
+                 "(checkpoints kept, so interrupted runs resume) instead of returning them."),
         jobs: int = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
                                  help="Runs at once (default: CPU cores / --threads-per-run)."),
         threads: int = typer.Option(1, "--threads-per-run", min=1, metavar="T",
@@ -76,6 +80,8 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"--executor {executor!r}: use one of {', '.join(EXECUTORS)}")
             if address and executor != "ray":
                 raise ConfigError("--address names a Ray cluster: add --executor ray")
+            if shared_home and executor != "ray":
+                raise ConfigError("--shared-home is a Ray mode: add --executor ray")
             seed_list = parse_splits(seeds, "--seeds") if seeds else []
             plan = load_any(find_recipe(recipe))
             runs = grid_runs(
@@ -115,7 +121,7 @@ def register(app: typer.Typer) -> None:
                 if live is not None:
                     live.start()
                 report = run_grid(runs, jobs=n_jobs, retries=retries, on_event=event, executor=executor,
-                                  threads=threads, gpus=gpus, address=address)
+                                  threads=threads, gpus=gpus, address=address, shared_home=shared_home)
             except KeyboardInterrupt:
                 console.print("[yellow]grid: interrupted; finished runs are kept, and running the same "
                               "command again skips them and resumes the others[/yellow]")

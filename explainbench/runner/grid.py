@@ -259,12 +259,35 @@ def _ray_work(spec: RunSpec, run_id: str, dataset: bytes, board: Any = None) -> 
     return out
 
 
+def _ray_work_shared(spec: RunSpec, run_id: str, rdir: Path, board: Any = None) -> dict:
+    """Ray task of the shared-filesystem mode: the run in the driver's home, which every node mounts at
+    the same path; checkpoints stay there, so an interrupted run resumes on whichever node gets it."""
+    stop = threading.Event()
+
+    def report() -> None:
+        posted = None
+        while not stop.wait(PROGRESS_S):
+            record = last_epoch(rdir)
+            if record is not None and record != posted:
+                board.post.remote(run_id, record)
+                posted = record
+
+    if board is not None:
+        threading.Thread(target=report, daemon=True).start()
+    try:
+        return _work(spec, rdir)
+    finally:
+        stop.set()
+
+
 class RayExecutor:
     """Ray tasks: a local Ray started here (`jobs` x threads CPUs) or the cluster at `address`. Each task
     asks for its run's threads as CPUs (and `gpus` GPUs), gets the dataset from the object store (put
-    once per dataset) and returns its run folder, which the driver writes into the home."""
+    once per dataset) and returns its run folder, which the driver writes into the home. shared=True:
+    every node sees the driver's home at the same path, and tasks work in it directly."""
 
-    def __init__(self, jobs: int | None, threads: int, gpus: float, address: str | None, home: Path) -> None:
+    def __init__(self, jobs: int | None, threads: int, gpus: float, address: str | None, home: Path,
+                 shared: bool = False) -> None:
         try:
             import ray
         except ImportError:
@@ -278,12 +301,16 @@ class RayExecutor:
             kwargs = {"address": address} if address else {"num_cpus": cpus}
             ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kwargs)
         self.home = home
-        self.task = ray.remote(_ray_work).options(num_cpus=max(1, threads), num_gpus=gpus, max_retries=0)
+        self.shared = shared
+        work = _ray_work_shared if shared else _ray_work
+        self.task = ray.remote(work).options(num_cpus=max(1, threads), num_gpus=gpus, max_retries=0)
         self.board = ray.remote(ProgressBoard).options(num_cpus=0).remote()
         self.records: dict[str, dict[str, Any]] = {}
         self.datasets: dict[str, Any] = {}
 
     def submit(self, spec: RunSpec, run_id: str, rdir: Path) -> Any:
+        if self.shared:
+            return self.task.remote(replace(spec, home=self.home), run_id, rdir, self.board)
         if spec.data not in self.datasets:
             self.datasets[spec.data] = self.ray.put(_pack(self.home / "datasets" / spec.data))
         return self.task.remote(spec, run_id, self.datasets[spec.data], self.board)
@@ -311,6 +338,8 @@ class RayExecutor:
         except self.ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None)
             raise cause if isinstance(cause, BaseException) else exc from None
+        if self.shared:
+            return out  # written in the shared home by the task
         target = store.run_dir(self.home, spec.data, spec.split, spec.model, out["run_id"])
         _unpack(out.pop("folder"), target)
         out["run_dir"] = str(target)
@@ -334,6 +363,7 @@ def run_grid(
     threads: int = 1,
     gpus: float = 0,
     address: str | None = None,
+    shared_home: bool = False,
 ) -> GridReport:
     """Execute a grid's runs; finished runs are skipped up front. `executor`: "local" (worker processes,
     `jobs` at a time) or "ray" (Ray tasks; a local Ray of jobs x threads CPUs, or the cluster at address).
@@ -373,7 +403,7 @@ def run_grid(
         jobs = jobs or default_jobs(threads)
         pool: LocalExecutor | RayExecutor = LocalExecutor(jobs)
     elif executor == "ray":
-        pool = RayExecutor(jobs, threads, gpus, address, home)
+        pool = RayExecutor(jobs, threads, gpus, address, home, shared=shared_home)
         jobs = jobs or pool.capacity(threads)
     else:
         raise ValueError(f"executor {executor!r}: use one of {', '.join(EXECUTORS)}")
