@@ -91,6 +91,7 @@ def split_files(path: Path, manifest: dict, split: int) -> Path:
                 with pa.ipc.new_stream(sink, table.schema) as writer:
                     writer.write_table(table, max_chunksize=ARROW_CHUNK)
         (tmp / "fingerprint").write_text(fingerprint, encoding="utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; the rest of the dataset folder is not
         if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
             return folder  # another process wrote the same files meanwhile
         if folder.exists():
