@@ -38,8 +38,8 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict:
         seconds = sum(p * 60 ** k for k, p in enumerate(reversed(parts)))
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-4000:])
-    return {"rc": done.returncode, "wall_s": seconds, "peak_rss_mb": int(rss.group(1)) / 1024 if rss else None,
-            "stdout_tail": done.stdout[-2000:]}
+    peak = int(rss.group(1)) / 1024 if rss else None
+    return {"rc": done.returncode, "wall_s": seconds, "peak_rss_mb": peak, "stdout_tail": done.stdout[-2000:]}
 
 
 def main(argv: list[str] | None = None) -> None:
