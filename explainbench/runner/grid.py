@@ -27,7 +27,8 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -227,41 +228,10 @@ class ProgressBoard:
         return self.records
 
 
-def _ray_work(spec: RunSpec, run_id: str, dataset: bytes, board: Any = None) -> dict:
-    """Ray task: the run in a home of its own on the worker (its dataset unpacked from the driver's copy);
-    returns the outcome and the run folder as tar bytes, so no filesystem is shared with the driver.
-    A thread posts the run's last epoch record to the driver's ProgressBoard while it trains."""
-    from explainbench.runner import store
-
-    with tempfile.TemporaryDirectory(prefix="explainbench-grid-") as tmp:
-        home = Path(tmp)
-        with tarfile.open(fileobj=io.BytesIO(dataset), mode="r") as tar:
-            tar.extractall(home / "datasets" / spec.data, filter="data")
-        rdir = store.run_dir(home, spec.data, spec.split, spec.model, run_id)
-        stop = threading.Event()
-
-        def report() -> None:
-            posted = None
-            while not stop.wait(PROGRESS_S):
-                record = last_epoch(rdir)
-                if record is not None and record != posted:
-                    board.post.remote(run_id, record)
-                    posted = record
-
-        watcher = threading.Thread(target=report, daemon=True) if board is not None else None
-        if watcher is not None:
-            watcher.start()
-        try:
-            out = _work(replace(spec, home=home), rdir)
-        finally:
-            stop.set()
-        out["folder"] = _pack(Path(out["run_dir"]))
-    return out
-
-
-def _ray_work_shared(spec: RunSpec, run_id: str, rdir: Path, board: Any = None) -> dict:
-    """Ray task of the shared-filesystem mode: the run in the driver's home, which every node mounts at
-    the same path; checkpoints stay there, so an interrupted run resumes on whichever node gets it."""
+@contextmanager
+def _posting(board: Any, run_id: str, rdir: Path) -> Iterator[None]:
+    """While the body runs, a thread posts the run's last epoch record (rdir's train_log.jsonl) to the
+    driver's ProgressBoard whenever it changes (nothing without a board)."""
     stop = threading.Event()
 
     def report() -> None:
@@ -275,9 +245,33 @@ def _ray_work_shared(spec: RunSpec, run_id: str, rdir: Path, board: Any = None) 
     if board is not None:
         threading.Thread(target=report, daemon=True).start()
     try:
-        return _work(spec, rdir)
+        yield
     finally:
         stop.set()
+
+
+def _ray_work(spec: RunSpec, run_id: str, dataset: bytes, board: Any = None) -> dict:
+    """Ray task: the run in a home of its own on the worker (its dataset unpacked from the driver's copy);
+    returns the outcome and the run folder as tar bytes, so no filesystem is shared with the driver.
+    A thread posts the run's last epoch record to the driver's ProgressBoard while it trains."""
+    from explainbench.runner import store
+
+    with tempfile.TemporaryDirectory(prefix="explainbench-grid-") as tmp:
+        home = Path(tmp)
+        with tarfile.open(fileobj=io.BytesIO(dataset), mode="r") as tar:
+            tar.extractall(home / "datasets" / spec.data, filter="data")
+        rdir = store.run_dir(home, spec.data, spec.split, spec.model, run_id)
+        with _posting(board, run_id, rdir):
+            out = _work(replace(spec, home=home), rdir)
+        out["folder"] = _pack(Path(out["run_dir"]))
+    return out
+
+
+def _ray_work_shared(spec: RunSpec, run_id: str, rdir: Path, board: Any = None) -> dict:
+    """Ray task of the shared-filesystem mode: the run in the driver's home, which every node mounts at
+    the same path; checkpoints stay there, so an interrupted run resumes on whichever node gets it."""
+    with _posting(board, run_id, rdir):
+        return _work(spec, rdir)
 
 
 class RayExecutor:
