@@ -110,7 +110,7 @@ def _test_rows(home: Path):
 
 def test_evaluate_scores_outside_outputs_and_writes_results(tiny_home, tmp_path):
     from explainbench.api.results import Sample
-    from explainbench.data import Bucket, feature_set, load_manifest, load_split
+    from explainbench.data import Bucket, feature_set, item_features, load_manifest, load_split
     from explainbench.metrics import score_samples
 
     rows, tok = _test_rows(tiny_home)
@@ -171,9 +171,12 @@ def test_evaluate_scores_outside_outputs_and_writes_results(tiny_home, tmp_path)
         )
         for k in range(n)
     ]
+    split = load_split("synthetic-tiny", 1, home=tiny_home)
+    features = feature_set(split)
     expected = score_samples(
         by_hand,
-        feature_set=feature_set(load_split("synthetic-tiny", 1, home=tiny_home)),
+        feature_set=features,
+        item_features=item_features(split, features),
         buckets=[Bucket.from_dict(b) for b in manifest["buckets"]],
         rating_range=tuple(manifest["rating_range"]),
         n_boot=30,

@@ -11,7 +11,7 @@ from cli_runner import invoke
 
 from baselines.reference import ReferenceConfig
 from explainbench.api.results import SCHEMA_VERSION, json_safe, read_results, read_samples
-from explainbench.data import feature_set, load_manifest, load_split, load_tokenizer
+from explainbench.data import feature_set, item_features, load_manifest, load_split, load_tokenizer
 from explainbench.data.buckets import Bucket
 from explainbench.metrics import score_samples
 from explainbench.runner import RunSpec, run_experiment
@@ -63,6 +63,7 @@ def test_results_json_matches_score_samples_on_the_samples(home, finished):
     report = score_samples(
         samples,
         feature_set=feature_set(dd),
+        item_features=item_features(dd, feature_set(dd)),
         buckets=[Bucket.from_dict(b) for b in manifest["buckets"]],
         rating_range=tuple(manifest["rating_range"]),
         n_boot=50,

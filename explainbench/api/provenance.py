@@ -33,6 +33,7 @@ NUMERIC_PACKAGES = (
     "nltk",
     "vaderSentiment",
     "pydantic",
+    "bert-score",  # BERTScore, where asked for
 )
 
 # The paths left out of the dirty flag and the diff hash: the committed results themselves.

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from explainbench.cli.errors import fail
-from explainbench.cli.options import METEOR, N_BOOT
+from explainbench.cli.options import BERTSCORE, METEOR, N_BOOT
 
 console = Console()
 
@@ -27,6 +27,7 @@ def evaluate(
     n_boot: int = N_BOOT,
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     meteor: bool = METEOR,
+    bertscore: str | None = BERTSCORE,
     allow_partial: bool = typer.Option(
         False,
         "--allow-partial",
@@ -53,6 +54,7 @@ def evaluate(
             n_boot=n_boot,
             seed=seed,
             meteor=meteor,
+            bertscore=bertscore,
             allow_partial=allow_partial,
         )
     except (MetricsError, DataError, ValueError, OSError) as exc:

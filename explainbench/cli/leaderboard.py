@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -105,6 +106,44 @@ def migrate(
         root = folder or default_root()
         runs, changed = migrate_tree(root)
     typer.echo(f"{runs} runs under {root}: {len(changed)} files rewritten or removed")
+
+
+@lb_app.command("rescore")
+def rescore(
+    root: Path = typer.Option(None, "--root", help=ROOT_HELP),
+    family: str = typer.Option("explain", "--family", help="Metric families to add, comma-separated."),
+    data: str = typer.Option(None, "--data", help="Only runs of these datasets, comma-separated."),
+) -> None:
+    """Add metric families to every committed run from its samples (no retraining), then render.
+
+    The datasets must be prepared here (their fingerprints are checked); a run that already holds the
+    family's metrics with the current signatures is left as it is.
+    Example: explainbench leaderboard rescore --family explain && git diff --stat leaderboard
+    """
+    from explainbench.metrics.registry import METRICS, metrics_of
+    from explainbench.report.leaderboard import default_root, write_readme
+    from explainbench.runner.rescore import rescore_run
+
+    with cli_errors():
+        folder = root or default_root()
+        families = [f.strip() for f in family.split(",") if f.strip()]
+        wanted = {name: METRICS[name].signature for f in families for name in metrics_of(f)}
+        only = {d.strip() for d in data.split(",")} if data else None
+        done = 0
+        for path in sorted(folder.glob("*/*/*/split-*/results.json")):
+            if only is not None and path.relative_to(folder).parts[0] not in only:
+                continue
+            held = json.loads(path.read_text(encoding="utf-8")).get("metrics", {})
+            if all(held.get(n, {}).get("signature") == s for n, s in wanted.items() if n in held) and any(
+                n in held for n in wanted
+            ):
+                continue
+            added = rescore_run(path.parent, families=families)
+            typer.echo(f"{path.parent.relative_to(folder)}: {len(added)} metrics")
+            done += 1
+        if done:
+            typer.echo(str(write_readme(folder)))
+        typer.echo(f"{done} runs rescored under {folder}")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from rich.markup import escape
 from explainbench.api.explainer import RequestError
 from explainbench.api.registry import RegistryError, get_explainer
 from explainbench.cli.errors import fail
-from explainbench.cli.options import METEOR, N_BOOT
+from explainbench.cli.options import BERTSCORE, METEOR, N_BOOT
 from explainbench.runner.config import ConfigError, load_recipe, parse_splits, resolve_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,7 +120,8 @@ def run_args(**options: object) -> list[str]:
     for name, flag in (("model", "--model"), ("data", "--data"), ("split", "--split"),
                        ("splits", "--splits"), ("seed", "--seed"), ("recipe", "--recipe"),
                        ("scale", "--scale"), ("limit", "--limit"), ("cold", "--cold"),
-                       ("device", "--device"), ("threads", "--threads"), ("n_boot", "--n-boot")):
+                       ("device", "--device"), ("threads", "--threads"), ("n_boot", "--n-boot"),
+                       ("bertscore", "--bertscore")):
         value = options.get(name)
         if value is not None:
             args += [flag, str(value)]
@@ -151,6 +152,7 @@ def register(app: typer.Typer) -> None:
         resume: bool = RESUME,
         n_boot: int = N_BOOT,
         meteor: bool = METEOR,
+        bertscore: str | None = BERTSCORE,
         progress: bool = PROGRESS,
         nproc: int = NPROC,
     ) -> None:
@@ -172,7 +174,7 @@ def register(app: typer.Typer) -> None:
             command = torchrun_command(nproc, run_args(
                 model=model, data=data, split=split, splits=splits, seed=seed, recipe=recipe, scale=scale,
                 limit=limit, cold=cold, device=device, threads=threads, n_boot=n_boot,
-                set_items=set_items, resume=resume, meteor=meteor, progress=progress))
+                set_items=set_items, resume=resume, meteor=meteor, progress=progress, bertscore=bertscore))
             console.print(f"[dim]{escape(' '.join(command[1:]))}[/dim]")
             raise typer.Exit(subprocess.call(command))
 
@@ -215,6 +217,7 @@ def register(app: typer.Typer) -> None:
                         resume=resume,
                         n_boot=n_boot,
                         meteor=meteor,
+                        bertscore=bertscore,
                         progress=progress,
                     )
                     outcome = run_experiment(spec, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]"))

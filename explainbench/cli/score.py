@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from explainbench.cli.errors import fail
-from explainbench.cli.options import METEOR, N_BOOT
+from explainbench.cli.options import BERTSCORE, METEOR, N_BOOT
 
 console = Console()
 
@@ -25,6 +25,7 @@ class Format(str, Enum):
 class Family(str, Enum):
     ref = "ref"
     std = "std"
+    explain = "explain"
     all = "all"
 
 
@@ -32,6 +33,7 @@ class Family(str, Enum):
 FAMILY_NAMES: dict[Family, tuple[str, ...] | None] = {
     Family.ref: ("reference",),
     Family.std: ("standard",),
+    Family.explain: ("explain",),
     Family.all: None,
 }
 
@@ -50,11 +52,13 @@ def score(
         Family.all,
         "--family",
         help="ref: the reference code's BLEU/ROUGE/USR/FMR/FCR/DIV only; std: sacreBLEU, rouge-score, "
-        "METEOR, distinct-n only; all: both. A family left out is not computed at all.",
+        "METEOR, distinct-n only; explain: feature precision/recall, sentiment alignment, repetition "
+        "only; all: every family. A family left out is not computed at all.",
     ),
     n_boot: int = N_BOOT,
     seed: int = typer.Option(0, "--seed", min=0, help="Bootstrap seed."),
     meteor: bool = METEOR,
+    bertscore: str | None = BERTSCORE,
 ) -> None:
     """Score HYPS against REFS with both metric families (or one, --family); print each value with its
     signature.
@@ -81,12 +85,15 @@ def score(
             meteor=meteor,
             per_count=False,
             families=FAMILY_NAMES[family],
+            bertscore=bertscore,
         )
     except MetricsError as exc:
         fail(str(exc))
     if fmt is Format.json:
         flat: dict = {name: mv.value for name, mv in report.metrics.items()}
-        flat["signatures"] = {name: METRICS[name].signature for name in report.metrics}
+        flat["signatures"] = {
+            name: report.signatures.get(name, METRICS[name].signature) for name in report.metrics
+        }
         if report.unavailable:
             flat["unavailable"] = report.unavailable
         print(json.dumps(flat, indent=2))
@@ -96,7 +103,8 @@ def score(
         table.add_column(col, overflow="fold")
     for name, mv in report.metrics.items():
         ci = "" if mv.ci_low is None else f"[{mv.ci_low:.4f}, {mv.ci_high:.4f}]"
-        table.add_row(name, METRICS[name].family, f"{mv.value:.4f}", ci, METRICS[name].signature)
+        signature = report.signatures.get(name, METRICS[name].signature)
+        table.add_row(name, METRICS[name].family, f"{mv.value:.4f}", ci, signature)
     console.print(table)
     for name, why in report.unavailable.items():
         console.print(f"[yellow]{name}: {escape(why)}[/yellow]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 import datasets
@@ -19,7 +20,7 @@ from explainbench.data.prepare import ensure_dataset
 from explainbench.data.schema import RECORD_COLUMNS, SPLIT_FEATURES, SPLIT_NAMES
 from explainbench.data.stats import TABLE1_ROWS, table1
 from explainbench.data.store import MANIFEST_FILE, RECORDS_FILE, read_manifest
-from explainbench.data.tokenizer import ExplanationTokenizer
+from explainbench.data.tokenizer import ExplanationTokenizer, words_of
 
 _RECORDS_CACHE: dict[tuple[str, str], pa.Table] = {}
 
@@ -164,6 +165,22 @@ def feature_set(dd: datasets.DatasetDict) -> set[str]:
     for ds in dd.values():
         out.update(f for f in ds.unique("feature") if f)
     return out
+
+
+def item_features(dd: datasets.DatasetDict, features: Collection[str]) -> dict[str, frozenset[str]]:
+    """Each item's features as its training records mention them (feature hallucination's reference):
+    the records' own features and every word of their explanations that is in `features` (the words of
+    explainbench's tokenisation, the detection the metrics apply to generated text)."""
+    feats = frozenset(features)
+    train = dd["train"].select_columns(["item_id", "feature", "explanation"])
+    out: dict[str, set[str]] = {}
+    for batch in train.iter(batch_size=65_536):
+        for item, feature, text in zip(batch["item_id"], batch["feature"], batch["explanation"], strict=True):
+            found = out.setdefault(item, set())
+            if feature:
+                found.add(feature)
+            found.update(w for w in words_of(text or "") if w in feats)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def dataset_stats(name: str, home: Path | None = None) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from explainbench.metrics.plugins import column as plugin_column
 from explainbench.metrics.registry import METRICS
 from explainbench.metrics.stats import StatTable, Weights
 from explainbench.metrics.text_ref import bleu_from_sums, bleu_from_sums_batch
@@ -93,4 +94,32 @@ def compute_metrics(table: StatTable, W: np.ndarray, names: list[str] | None = N
         out["spec_aspect"] = _safe_div(col["aspect_hit"], col["aspect_has"])
     if "spec_detail" in wanted:
         out["spec_detail"] = _safe_div(col["detail_hit"], col["detail_has"])
+    # the explain family (metrics/explain.py): weighted sums of per-record statistics
+    for name, column in (("feat_p", "feat_p_sum"), ("feat_r", "feat_r_sum"), ("feat_f", "feat_f_sum")):
+        if name in wanted:
+            out[name] = _safe_div(col[column], col["feat_has"])
+    if "hal_feat" in wanted:
+        out["hal_feat"] = _safe_div(col["hal_missed"], col["hal_mentioned"])
+    if "hal_sent" in wanted:
+        out["hal_sent"] = _safe_div(col["hal_any"], n)
+    if "hal_mean" in wanted:
+        out["hal_mean"] = _safe_div(col["hal_ratio"], n)
+    if "sent_rating" in wanted:
+        out["sent_rating"] = _safe_div(col["sent_rating_hit"], col["sent_rating_has"])
+    if "sent_ref" in wanted:
+        out["sent_ref"] = _safe_div(col["sent_ref_hit"], n)
+    if "rep_l" in wanted:
+        out["rep_l"] = _safe_div(col["rep_repeats"], col["n_unigrams"])
+    if "seq_rep_2" in wanted:
+        out["seq_rep_2"] = _safe_div(col["seqrep2_sum"], col["seqrep2_has"])
+    if "top_share" in wanted:
+        counts = table.memberships["sentence"].counts(wt)
+        top = counts.max(axis=1) if counts.shape[1] else np.zeros(W.shape[0])
+        out["top_share"] = _safe_div(top, n)
+    if "bertscore" in wanted:
+        out["bertscore"] = _safe_div(col["bertscore_f"], n)
+    for name in wanted - out.keys():
+        spec = METRICS[name]
+        if spec.family == "plugin":  # metrics/plugins.py: the mean of the per-record scores
+            out[name] = _safe_div(col[plugin_column(name)], n) * (100.0 if spec.scale == "x100" else 1.0)
     return {name: out[name] for name in names}

@@ -183,6 +183,7 @@ def evaluate_outputs(
     n_boot: int = 1000,
     seed: int = 0,
     meteor: bool = True,
+    bertscore: str | None = None,
     allow_partial: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """Score an outside system's outputs against split `split` of `data`; writes results.json beside
@@ -195,7 +196,14 @@ def evaluate_outputs(
     """
     from explainbench.api.provenance import code_sha256
     from explainbench.api.results import Timings, results_document, samples_sha256, write_results
-    from explainbench.data import Bucket, feature_set, load_manifest, load_split, load_tokenizer
+    from explainbench.data import (
+        Bucket,
+        feature_set,
+        item_features,
+        load_manifest,
+        load_split,
+        load_tokenizer,
+    )
     from explainbench.metrics.report import score_samples
 
     samples_path = Path(samples_path)
@@ -211,13 +219,16 @@ def evaluate_outputs(
     buckets = [Bucket.from_dict(b) for b in manifest.get("buckets") or []] or None
     start = time.perf_counter()
     kwargs: dict[str, Any] = {} if buckets is None else {"buckets": buckets}
+    features = feature_set(dd) or None
     report = score_samples(
         samples,
-        feature_set=feature_set(dd) or None,
+        feature_set=features,
+        item_features=item_features(dd, features) if features else None,
         rating_range=(float(lo), float(hi)),
         n_boot=n_boot,
         seed=seed,
         meteor=meteor,
+        bertscore=bertscore,
         **kwargs,
     ).to_dict()
     score_s = time.perf_counter() - start
@@ -240,6 +251,7 @@ def evaluate_outputs(
         n_boot=n_boot,
         boot_seed=seed,
         meteor=meteor,
+        bertscore=bertscore,
         rating_range=(float(lo), float(hi)),
         timings=Timings(score_s=score_s),
         cold="serve",

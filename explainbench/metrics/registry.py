@@ -5,7 +5,8 @@ bleu.py / rouge.py / utils.py) publishes; `standard` uses the standard packages 
 rouge-score, NLTK METEOR) and common definitions; `synthetic` needs the synthetic data's
 ground-truth aspects. Signatures follow sacreBLEU's style: name|impl:...|tok:...|...|impl_v:N, where N
 is the metric's own implementation version (IMPL_VERSIONS) and package versions appear where a
-package computes the number.
+package computes the number. `explain` holds the measures the field reports since 2022 (feature
+precision/recall, feature hallucination, sentiment alignment, repetition; metrics/explain.py).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from importlib.metadata import version
 
 from explainbench.metrics.errors import MetricsError
 from explainbench.metrics.meteor import meteor_signature
+from explainbench.metrics.plugins import RecordMetric
 from explainbench.metrics.text_std import sacrebleu_signature
 
-FAMILIES = ("reference", "standard", "synthetic")
+FAMILIES = ("reference", "standard", "synthetic", "explain", "plugin")
 
 # The version of each metric's implementation, the last field of its signature. Bump a metric's version
 # whenever its values change (a fix, a new definition, a package whose numbers move); the test
@@ -44,6 +46,18 @@ IMPL_VERSIONS: dict[str, int] = {
     "distinct2": 1,
     "spec_aspect": 1,
     "spec_detail": 1,
+    "feat_p": 1,
+    "feat_r": 1,
+    "feat_f": 1,
+    "hal_feat": 1,
+    "hal_sent": 1,
+    "hal_mean": 1,
+    "sent_rating": 1,
+    "sent_ref": 1,
+    "rep_l": 1,
+    "seq_rep_2": 1,
+    "top_share": 1,
+    "bertscore": 1,
 }
 
 
@@ -57,7 +71,7 @@ class MetricSpec:
     description: str
     scale: str  # "x100" or "ratio" or "rating"
     higher_is_better: bool = True
-    needs: str = "text"
+    needs: str = "text"  # text | features | rating | meteor | aspect | detail | hallucination | plugin
     # False for statistics that count distinct items (USR, FCR, distinct-n): a bootstrap resample repeats
     # about a third of the examples, which such a statistic reads as repetition, so no interval is given.
     bootstrap_ci: bool = True
@@ -210,10 +224,87 @@ def _build() -> dict[str, MetricSpec]:
             "detail",
         ),
     ]
+    specs += _explain_specs()
     missing = [s.name for s in specs if s.name not in IMPL_VERSIONS]
     if missing or len(specs) != len(IMPL_VERSIONS):
         raise MetricsError(f"IMPL_VERSIONS and the registry disagree: {missing or sorted(IMPL_VERSIONS)}")
-    return {s.name: replace(s, signature=f"{s.signature}|impl_v:{IMPL_VERSIONS[s.name]}") for s in specs}
+    out = {s.name: replace(s, signature=f"{s.signature}|impl_v:{IMPL_VERSIONS[s.name]}") for s in specs}
+    try:
+        found = _plugin_specs(set(out))
+    except MetricsError as exc:  # reported when something is scored (table.build_table), not at import
+        PLUGIN_ERRORS.append(str(exc))
+        found = {}
+    for name, (spec, metric) in found.items():
+        out[name] = spec
+        PLUGINS[name] = metric
+    return out
+
+
+def _plugin_specs(builtin: set[str]) -> dict[str, tuple[MetricSpec, RecordMetric]]:
+    """The metrics that installed packages register under `explainbench.metrics` (metrics/plugins.py)."""
+    from explainbench.api.registry import RegistryError, registry
+
+    reg = registry("metrics")
+    out: dict[str, tuple[MetricSpec, RecordMetric]] = {}
+    for name, entry in reg.entries().items():
+        where = f"metric plugin {name!r} (package {entry.package or '?'}, {entry.target})"
+        if name in builtin:
+            raise MetricsError(f"{where} reuses a built-in metric's name; rename its entry point")
+        try:
+            metric = reg.get(name)
+        except (ImportError, AttributeError, RegistryError) as exc:
+            raise MetricsError(f"{where} cannot be loaded: {exc}") from None
+        if not isinstance(metric, RecordMetric):
+            raise MetricsError(f"{where} is not an explainbench.metrics.RecordMetric")
+        package = f"{entry.package}@{entry.version}" if entry.package else "runtime"
+        spec = MetricSpec(
+            name,
+            "plugin",
+            f"{name}|impl:plugin|pkg:{package}|avg:record|impl_v:{metric.version}",
+            metric.description,
+            "x100" if metric.x100 else "ratio",
+            metric.higher_is_better,
+            "plugin",
+        )
+        out[name] = (spec, metric)
+    return out
+
+
+PLUGINS: dict[str, RecordMetric] = {}  # name -> the plugin's metric, filled by _build()
+PLUGIN_ERRORS: list[str] = []  # why an installed metric plugin could not be loaded (scoring stops on it)
+def _explain_specs() -> list[MetricSpec]:
+    """The explain family (metrics/explain.py has the definitions and their sources)."""
+
+    def spec(name: str, fields: str, text: str, needs: str = "text", higher: bool = True) -> MetricSpec:
+        return MetricSpec(name, "explain", f"{name}|impl:explainbench|{fields}", text, "ratio", higher, needs)
+
+    vader = f"sent:vader|thr:0.05|v:{version('vaderSentiment')}"
+    return [
+        spec("feat_p", "tok:space|match:token|avg:record", "feature precision: |mentioned & truth| / "
+             "|mentioned|, mean over records with a feature", "features"),
+        spec("feat_r", "tok:space|match:token|avg:record", "feature recall: |mentioned & truth| / |truth|, "
+             "mean over records with a feature", "features"),
+        spec("feat_f", "tok:space|match:token|avg:record", "feature F1 2PR/(P+R), mean over records with a "
+             "feature", "features"),
+        spec("hal_feat", "tok:space|match:token|items:train", "share of mentioned features that no training "
+             "review of the item mentions", "hallucination", higher=False),
+        spec("hal_sent", "tok:space|match:token|items:train", "share of sentences mentioning a feature that "
+             "no training review of the item mentions", "hallucination", higher=False),
+        spec("hal_mean", "tok:space|match:token|items:train", "mean per sentence of hallucinated / mentioned "
+             "features (0 without one)", "hallucination", higher=False),
+        spec("sent_rating", f"{vader}|rating:quarters", "sentence polarity equals the rating's (records "
+             "with a polar rating)"),
+        spec("sent_ref", vader, "sentence polarity equals the reference's (3 classes)"),
+        spec("rep_l", "tok:space|within:sentence", "repeated tokens within a sentence / tokens (rep/l)",
+             higher=False),
+        spec("seq_rep_2", "tok:space|within:sentence", "mean of 1 - distinct bigrams / bigrams, sentences "
+             "with a bigram", higher=False),
+        spec("top_share", "tok:space|match:exact", "share of the most frequent generated sentence",
+             higher=False),
+        # the model, its layers and the package version are added at run time (metrics/bertscore.py)
+        spec("bertscore", "impl:bert-score|stat:f|avg:record", "BERTScore F1 (bert-score), mean over "
+             "records; off unless asked for", "bertscore"),
+    ]
 
 
 METRICS: dict[str, MetricSpec] = _build()

@@ -10,7 +10,7 @@ import multiprocessing
 import threading
 import time
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,7 @@ class MetricReport:
     n_boot: int = 1000
     seed: int = 0
     unavailable: dict[str, str] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)  # run-time signatures (BERTScore's model)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (not part of to_dict)
 
     def value(self, name: str) -> float:
@@ -72,7 +73,11 @@ class MetricReport:
 
     def to_dict(self) -> dict[str, Any]:
         metrics = {
-            name: {**mv.to_dict(), "signature": METRICS[name].signature, "family": METRICS[name].family}
+            name: {
+                **mv.to_dict(),
+                "signature": self.signatures.get(name, METRICS[name].signature),
+                "family": METRICS[name].family,
+            }
             for name, mv in self.metrics.items()
         }
         return {
@@ -185,6 +190,8 @@ def score_samples(
     per_count: bool = True,
     workers: int | None = None,
     families: Collection[str] | None = None,
+    item_features: Mapping[str, Collection[str]] | None = None,
+    bertscore: str | None = None,
 ) -> MetricReport:
     """Score samples with every metric their fields allow.
 
@@ -196,6 +203,10 @@ def score_samples(
     reference family's text statistics alone take 1).
     families: the metric families to compute (registry.FAMILIES; None: all); the others are skipped
     entirely (no statistics, no package imports), and their metrics are absent from the report.
+    item_features: each item's features in the training data (explainbench.data.item_features): the
+    reference of the feature-hallucination rates (hal_*), which are absent without it.
+    bertscore: a BERTScore model (Hub id or save_pretrained folder) for the explain family's
+    `bertscore` (metrics/bertscore.py); None (the default) leaves it out.
     """
     from explainbench.data.buckets import DEFAULT_BUCKETS, bucket_of
 
@@ -210,6 +221,8 @@ def score_samples(
         meteor=meteor,
         workers=given_workers,
         families=families,
+        item_features=item_features,
+        bertscore=bertscore,
     )
     names = available_metrics(table)
     tasks: dict[str, tuple[str, np.ndarray | None, list[str], int, int]] = {
@@ -240,7 +253,8 @@ def score_samples(
         metrics=results["all"],
         n_boot=n_boot,
         seed=seed,
-        unavailable={"meteor": why_no_meteor} if why_no_meteor else {},
+        unavailable={**({"meteor": why_no_meteor} if why_no_meteor else {}), **table.unavailable},
+        signatures=dict(table.signatures),
         timings={"statistics_s": stats_s, "aggregate_s": time.perf_counter() - start - stats_s},
     )
     for part in ("buckets", "per_count"):

@@ -13,7 +13,7 @@ by_user=True makes users the resampling/swapping unit (examples of a user move t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -66,8 +66,10 @@ def paired_test(
     feature_set: Collection[str] | None = None,
     rating_range: tuple[float, float] = (1.0, 5.0),
     meteor: bool = True,
+    item_features: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, float]:
-    """p-value per metric for "a and b score the same". feature_set defaults to the samples' features."""
+    """p-value per metric for "a and b score the same". feature_set defaults to the samples' features;
+    item_features (explainbench.data.item_features) adds the feature-hallucination rates."""
     if method not in METHODS:
         raise MetricsError(f"unknown paired-test method {method!r}; use one of {', '.join(METHODS)}")
     if n < 1:
@@ -77,7 +79,13 @@ def paired_test(
         feature_set = {s.feature for s in a if s.feature} or None
     check_options(feature_set, rating_range, 0)
     interners = Interners()
-    kw = dict(feature_set=feature_set, rating_range=rating_range, meteor=meteor, interners=interners)
+    kw = dict(
+        feature_set=feature_set,
+        rating_range=rating_range,
+        meteor=meteor,
+        interners=interners,
+        item_features=item_features,
+    )
     ta, _ = build_table(a, **kw)
     tb, _ = build_table(b, **kw)
     names = [m for m in available_metrics(ta) if m in available_metrics(tb)]

@@ -183,6 +183,8 @@ class StatTable:
     unit: np.ndarray | None = None  # int64 (rows,): user index of each row (by-user tests)
     flags: frozenset[str] = frozenset()  # which optional metric groups the table carries
     families: frozenset[str] = frozenset(FAMILIES)  # the metric families scored (registry.FAMILIES)
+    signatures: dict[str, str] = field(default_factory=dict)  # run-time signatures (BERTScore's model)
+    unavailable: dict[str, str] = field(default_factory=dict)  # metrics asked for that could not be computed
 
     @property
     def n(self) -> int:
@@ -213,6 +215,7 @@ class StatTable:
             unit=None if self.unit is None else self.unit[keep],
             flags=self.flags,
             families=self.families,
+            signatures=self.signatures,
         )
 
 
@@ -228,6 +231,7 @@ def stack_tables(a: StatTable, b: StatTable) -> StatTable:
         unit=None if a.unit is None or b.unit is None else np.r_[a.unit, b.unit],
         flags=a.flags & b.flags,
         families=a.families & b.families,
+        signatures={**b.signatures, **a.signatures},
     )
 
 

@@ -9,15 +9,26 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from explainbench.api.results import Sample
+from explainbench.metrics.bertscore import BertScorer
 from explainbench.metrics.errors import MetricsError
+from explainbench.metrics.explain import (
+    FEATURE_COLUMNS,
+    HALLUCINATION_COLUMNS,
+    TEXT_COLUMNS,
+    feature_stats,
+    hallucination_rows,
+    text_stats,
+)
 from explainbench.metrics.meteor import MeteorScorer
-from explainbench.metrics.registry import check_families
+from explainbench.metrics.plugins import column as plugin_column
+from explainbench.metrics.plugins import plugin_scores
+from explainbench.metrics.registry import IMPL_VERSIONS, PLUGIN_ERRORS, PLUGINS, check_families
 from explainbench.metrics.stats import Interner, Membership, StatTable
 from explainbench.metrics.text_ref import (
     BLEU_COLUMNS,
@@ -52,6 +63,16 @@ class Interners:
     unigram: Interner = field(default_factory=Interner)
     bigram: Interner = field(default_factory=Interner)
     user: Interner = field(default_factory=Interner)
+
+
+_BERT_SCORERS: dict[str, BertScorer] = {}
+
+
+def bert_scorer(model: str) -> BertScorer:
+    """The process's BERTScore model `model` (loaded once)."""
+    if model not in _BERT_SCORERS:
+        _BERT_SCORERS[model] = BertScorer(model)
+    return _BERT_SCORERS[model]
 
 
 def meteor_scorer() -> MeteorScorer:
@@ -210,13 +231,21 @@ def build_table(
     interners: Interners | None = None,
     workers: int | None = None,
     families: Collection[str] | None = None,
+    item_features: Mapping[str, Collection[str]] | None = None,
+    bertscore: str | None = None,
 ) -> tuple[StatTable, str | None]:
     """Score every sample once; returns the table and, if METEOR was asked for but is missing, why.
 
     families: the metric families to compute (registry.FAMILIES; None: all). The statistics of the
     other families are not computed at all (their packages are not even imported).
+    item_features: each item's features in the training data (explainbench.data.item_features), the
+    reference of feature hallucination; None skips the hal_* metrics.
+    bertscore: the BERTScore model (a Hub id or a folder) for the explain family's `bertscore`; None
+    leaves it out. Where it cannot be loaded the table's `unavailable` says why.
     """
     chosen = check_families(families)
+    if "plugin" in chosen and PLUGIN_ERRORS:  # a broken metric plugin: no results without its metric
+        raise MetricsError(PLUGIN_ERRORS[0])
     validate_samples(samples)
     interners = interners or Interners()
     n = len(samples)
@@ -240,7 +269,8 @@ def build_table(
     job = TextJob([s.reference for s in samples], hyps, cols, text_workers)
     try:
         table = _finish_table(
-            samples, hyps, job, cols, chosen, feature_set, rating_range, has_rating, interners
+            samples, hyps, job, cols, chosen, feature_set, rating_range, has_rating, interners, item_features,
+            bertscore,
         )
     except BaseException:
         job.cancel()
@@ -258,6 +288,8 @@ def _finish_table(
     rating_range: tuple[float, float],
     has_rating: bool,
     interners: Interners,
+    item_features: Mapping[str, Collection[str]] | None = None,
+    bertscore: str | None = None,
 ) -> StatTable:
     """The set statistics (done here, in the caller, so that type ids are shared across tables), then
     the text statistics from the job. USR, FMR/FCR/DIV and RMSE/MAE belong to the reference family,
@@ -266,7 +298,9 @@ def _finish_table(
     columns = cols.names()
     flags = {"text"} | ({"meteor"} if cols.meteor else set())
     with_ref, with_std, with_synthetic = cols.reference, cols.standard, "synthetic" in families
-    feats = frozenset(feature_set) if feature_set is not None and with_ref else None
+    with_explain = "explain" in families
+    feats = frozenset(feature_set) if feature_set is not None and (with_ref or with_explain) else None
+    mentioned: list[frozenset[str]] = []
     has_rating = has_rating and with_ref
     sentence_ids, feature_rows, unigram_rows, bigram_rows = [], [], [], []
     # fmr hit, squared / absolute rating error, aspect + detail hit/has, counts: unigrams, bigrams, features
@@ -275,7 +309,7 @@ def _finish_table(
     sent_ids, uni_ids, bi_ids = interners.sentence.ids, interners.unigram.ids, interners.bigram.ids
     for i, s in enumerate(samples):
         tokens = hyps[i].split()
-        if with_ref:
+        if with_ref or with_explain:
             sentence_ids.append((sent_ids.setdefault(tuple(tokens), len(sent_ids)),))
         if with_std:
             unigram_rows.append({uni_ids.setdefault(t, len(uni_ids)) for t in tokens})
@@ -283,7 +317,8 @@ def _finish_table(
         extra[i, 7] = len(tokens)
         extra[i, 8] = max(len(tokens) - 1, 0)
         if feats is not None:
-            found = {t for t in tokens if t in feats}
+            found = frozenset(t for t in tokens if t in feats)
+            mentioned.append(found)
             feature_rows.append({interners.feature(t) for t in found})
             extra[i, 9] = len(found)
             extra[i, 0] = 1.0 if s.feature in found else 0.0
@@ -311,8 +346,37 @@ def _finish_table(
         "n_bigrams",
         "n_features",
     ]
+    parts = [job.result(), extra]
+    if with_explain:
+        flags.add("explain")
+        columns += TEXT_COLUMNS
+        parts.append(text_stats(samples, hyps, rating_range))
+        if feats is not None:
+            columns += FEATURE_COLUMNS
+            rows = [feature_stats(m, s.feature) for s, m in zip(samples, mentioned, strict=True)]
+            parts.append(np.array(rows, dtype=np.float64).reshape(n, len(FEATURE_COLUMNS)))
+            if item_features is not None:
+                flags.add("hallucination")
+                columns += HALLUCINATION_COLUMNS
+                parts.append(hallucination_rows(samples, mentioned, item_features))
+    signatures: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
+    if with_explain and bertscore:
+        scorer = bert_scorer(bertscore)
+        if scorer.unavailable:
+            unavailable["bertscore"] = scorer.unavailable
+        else:
+            flags.add("bertscore")
+            columns.append("bertscore_f")
+            parts.append(scorer.f1([s.reference for s in samples], hyps)[:, None])
+            signatures["bertscore"] = f"{scorer.signature}|impl_v:{IMPL_VERSIONS['bertscore']}"
+    if "plugin" in families and PLUGINS:
+        flags.add("plugin")
+        for name, metric in PLUGINS.items():
+            columns.append(plugin_column(name))
+            parts.append(plugin_scores(name, metric, samples)[:, None])
     memberships: dict[str, Membership] = {}
-    if with_ref:
+    if with_ref or with_explain:
         memberships["sentence"] = Membership.from_rows(sentence_ids)
     if with_std:
         memberships["unigram"] = Membership.from_rows(unigram_rows)
@@ -328,10 +392,12 @@ def _finish_table(
         flags.add("detail")
     return StatTable(
         columns=tuple(columns),
-        dense=np.hstack([job.result(), extra]),
+        dense=np.hstack(parts),
         memberships=memberships,
         n_feature_set=len(feats) if feats is not None else 0,
         unit=np.asarray([interners.user(s.user_id) for s in samples], dtype=np.int64),
         flags=frozenset(flags),
         families=families,
+        signatures=signatures,
+        unavailable=unavailable,
     )

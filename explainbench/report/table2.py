@@ -7,7 +7,9 @@ families into separately labelled tables, which never share a column:
 
 - "ref": the reference-code text metrics the paper prints (BLEU-1/4, ROUGE-1 and ROUGE-L P/R/F);
 - "std": the standard implementations (sacreBLEU, rouge-score ROUGE-1/2/L F, NLTK METEOR, distinct-n);
-- "explain": explainability, rating and (synthetic data) specificity metrics.
+- "explain": explainability, rating and (synthetic data) specificity metrics, and the measures of the
+  studies since 2022 (feature precision/recall/F1, feature hallucination, sentiment alignment,
+  repetition; metrics/explain.py).
 
 Ablation variants of `against` (models named `<against>-...`) are left to Table 3 unless --models
 names them. Models that read the test record's ground-truth feature (Explainer.takes_feature) are
@@ -21,17 +23,27 @@ from dataclasses import dataclass
 
 from explainbench.report.sources import RunSource, require_runs
 from explainbench.report.tables import Cell, Column, ReportError, Row, Section, Table
+from explainbench.runner.compare import (
+    RECENT_COLUMNS,
+    CompareError,
+    CompareTable,
+    build_table,
+    lower_is_better,
+)
 from explainbench.runner.compare import Cell as CompareCell
-from explainbench.runner.compare import CompareError, CompareTable, build_table, lower_is_better
 from explainbench.runner.select import Rules
 
 FAMILY_COLUMNS: dict[str, tuple[str, ...]] = {
     "ref": ("bleu1", "bleu4", "rouge1_p", "rouge1_r", "rouge1_f", "rougeL_p", "rougeL_r", "rougeL_f"),
     "std": ("sacrebleu", "rs_rouge1", "rs_rouge2", "rs_rougeL", "meteor", "distinct1", "distinct2"),
-    "explain": ("usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail"),
+    "explain": (
+        "usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail",
+        "feat_p", "feat_r", "feat_f", "hal_feat", "hal_sent", "hal_mean", "sent_rating", "sent_ref",
+        "rep_l", "seq_rep_2", "top_share",
+    ),
 }
 # which family of `explainbench compare` holds each column set
-COMPARE_FAMILY = {"ref": "ref", "std": "std", "explain": "ref"}
+COMPARE_FAMILY = {"ref": "ref", "std": "std", "explain": "explain"}
 FAMILY_TITLES = {
     "ref": "reference-compatible text metrics (x100; the numbers PETER, NETE, NRT and Att2Seq publish)",
     "std": "standard text metrics (sacreBLEU, rouge-score, NLTK METEOR x100; distinct-n as a ratio)",
@@ -61,6 +73,17 @@ LABELS = {
     "mae": "MAE ↓",
     "spec_aspect": "Aspect",
     "spec_detail": "Detail",
+    "feat_p": "Feat P",
+    "feat_r": "Feat R",
+    "feat_f": "Feat F1",
+    "hal_feat": "Halluc. ↓",
+    "hal_sent": "Halluc. sent. ↓",
+    "hal_mean": "Halluc. mean ↓",
+    "sent_rating": "Sent.=rating",
+    "sent_ref": "Sent.=ref",
+    "rep_l": "rep/l ↓",
+    "seq_rep_2": "seq-rep-2 ↓",
+    "top_share": "Top sent. ↓",
 }
 FEATURE_MARK = "†"
 
@@ -72,6 +95,8 @@ def label(metric: str) -> str:
 def decimals(metric: str) -> int:
     """3 decimals for ratios and errors (USR, FMR, FCR, distinct-n, specificity, DIV, RMSE, MAE), else 2."""
     if metric in ("usr", "fmr", "fcr", "distinct1", "distinct2", "spec_aspect", "spec_detail"):
+        return 3
+    if metric in RECENT_COLUMNS:
         return 3
     if metric in ("rmse", "mae", "div"):
         return 3
@@ -202,6 +227,9 @@ def family_table(
     """
     present = {c for t in compared for c in t.columns}
     metrics = [m for m in FAMILY_COLUMNS[family] if m in present]
+    if family == "explain":  # plugin metrics (compare puts them after the built-in explain columns)
+        known = {m for cols in FAMILY_COLUMNS.values() for m in cols}
+        metrics += sorted({c for t in compared for c in t.columns if c not in known})
     if not metrics:
         raise ReportError(f"no {family} metrics in these results files")
     order = list(order) if order is not None else model_order(compared, options.against, options.models)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,15 @@ STD_COLUMNS = (
     "sacrebleu", "rs_rouge1", "rs_rouge2", "rs_rougeL", "meteor", "distinct1", "distinct2",
     "usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail",
 )
-FAMILIES = {"ref": REF_COLUMNS, "std": STD_COLUMNS}
+# the explain family of the metrics registry (metrics/explain.py): the measures reported since 2022
+RECENT_COLUMNS = (
+    "feat_p", "feat_r", "feat_f", "hal_feat", "hal_sent", "hal_mean", "sent_rating", "sent_ref",
+    "rep_l", "seq_rep_2", "top_share",
+)
+EXPLAIN_COLUMNS = (
+    "usr", "fmr", "fcr", "div", "rmse", "mae", "spec_aspect", "spec_detail", *RECENT_COLUMNS,
+)
+FAMILIES = {"ref": REF_COLUMNS, "std": STD_COLUMNS, "explain": EXPLAIN_COLUMNS}
 LOWER_IS_BETTER = frozenset({"div", "rmse", "mae"})
 CORRECTIONS = ("holm", "none")
 LABELS = {
@@ -48,7 +56,17 @@ LABELS = {
     "sacrebleu": "sacreBLEU", "rs_rouge1": "ROUGE-1", "rs_rouge2": "ROUGE-2", "rs_rougeL": "ROUGE-L",
     "meteor": "METEOR", "distinct1": "Dist-1", "distinct2": "Dist-2",
     "spec_aspect": "Asp", "spec_detail": "Det",
+    "feat_p": "F-P", "feat_r": "F-R", "feat_f": "F-F1", "hal_feat": "Hal", "hal_sent": "Hal-S",
+    "hal_mean": "Hal-M", "sent_rating": "Sent-R", "sent_ref": "Sent-Ref", "rep_l": "rep/l",
+    "seq_rep_2": "seq-rep-2", "top_share": "Top",
 }
+
+
+def plugin_columns(runs: Iterable[RunRecord]) -> list[str]:
+    """Names of the plugin metrics (results family "plugin") the runs hold, sorted."""
+    return sorted(
+        {name for r in runs for name, m in r.results["metrics"].items() if m.get("family") == "plugin"}
+    )
 
 
 class CompareError(ValueError):
@@ -249,6 +267,8 @@ def build_table(
         )
     present = {m for runs_of in by_model.values() for r in runs_of.values() for m in r.results["metrics"]}
     columns = [c for c in FAMILIES[family] if c in present]
+    if family == "explain":  # metrics of plugin packages (family "plugin"), after the built-in ones
+        columns += plugin_columns(r for runs_of in by_model.values() for r in runs_of.values())
     order = list(models) if models is not None else sorted(by_model)
     rows = []
     for model in order:

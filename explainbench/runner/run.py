@@ -79,6 +79,7 @@ class RunSpec:
     n_boot: int = 1000
     boot_seed: int = 0
     meteor: bool = True
+    bertscore: str | None = None  # a BERTScore model (Hub id or folder); None: no BERTScore. In the run id
     progress: bool = True
     score_workers: int | None = None  # processes for scoring (None: 2 from 20,000 samples); not in the id
     world_size: int = 1  # data-parallel training processes (set under torchrun); in the id when > 1
@@ -367,7 +368,8 @@ def run_identity(spec: RunSpec, manifest: dict[str, Any]) -> RunIdentity:
         versions=versions,
         world_size=spec.world_size,
     )
-    scoring = store.scoring_key(n_boot=spec.n_boot, boot_seed=spec.boot_seed, meteor=spec.meteor)
+    scoring = store.scoring_key(n_boot=spec.n_boot, boot_seed=spec.boot_seed, meteor=spec.meteor,
+                                bertscore=spec.bertscore)
     return RunIdentity(key, scoring, store.run_id_for(key, scoring), store.run_code_sha256(model_code))
 
 
@@ -521,7 +523,7 @@ def _run_locked(
     say: Log,
     followers: _Followers | None = None,
 ) -> RunOutcome:
-    from explainbench.data import feature_set, load_split, load_tokenizer
+    from explainbench.data import feature_set, item_features, load_split, load_tokenizer
     from explainbench.metrics import score_samples
 
     skipped: list[str] = []
@@ -613,15 +615,18 @@ def _run_locked(
     # -- score and publish ------------------------------------------------------------------------
     say(f"score: {len(samples)} samples ({spec.n_boot} bootstrap resamples)")
     start = time.perf_counter()
+    features = feature_set(dd)
     with _SCORE_LOCK:
         report = score_samples(
             samples,
-            feature_set=feature_set(dd),
+            feature_set=features,
+            item_features=item_features(dd, features),
             buckets=_buckets(manifest),
             rating_range=rating_range,
             n_boot=spec.n_boot,
             seed=spec.boot_seed,
             meteor=spec.meteor,
+            bertscore=spec.bertscore,
             workers=spec.score_workers,
         ).to_dict()
     score_s = time.perf_counter() - start
@@ -646,6 +651,7 @@ def _run_locked(
         n_boot=spec.n_boot,
         boot_seed=spec.boot_seed,
         meteor=spec.meteor,
+        bertscore=spec.bertscore,
         rating_range=rating_range,
         timings=Timings(
             train_s=train_meta.get("train_s"),

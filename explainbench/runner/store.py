@@ -87,12 +87,20 @@ def generation_key(
     )
 
 
-def scoring_key(*, n_boot: int, boot_seed: int, meteor: bool) -> dict[str, Any]:
+def scoring_key(
+    *, n_boot: int, boot_seed: int, meteor: bool, bertscore: str | None = None
+) -> dict[str, Any]:
     """What fixes the numbers computed from given samples: the scoring options and the metrics code."""
     from explainbench.api.provenance import code_sha256
+    from explainbench.metrics.registry import METRICS, PLUGINS
 
-    return {"n_boot": int(n_boot), "boot_seed": int(boot_seed), "meteor": bool(meteor),
-            "metrics_code": code_sha256(METRICS_CODE)}
+    key = {"n_boot": int(n_boot), "boot_seed": int(boot_seed), "meteor": bool(meteor),
+           "metrics_code": code_sha256(METRICS_CODE)}
+    if bertscore:  # BERTScore's model (absent when off, so the keys of runs without it are unchanged)
+        key["bertscore"] = str(bertscore)
+    if PLUGINS:  # installed metric plugins add numbers: their signatures name package, version, impl_v
+        key["metric_plugins"] = {name: METRICS[name].signature for name in sorted(PLUGINS)}
+    return key
 
 
 def run_id_for(generation: str, scoring: dict[str, Any]) -> str:

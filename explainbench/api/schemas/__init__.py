@@ -118,6 +118,19 @@ class Scoring(_Strict):
     n_boot: int
     boot_seed: int
     meteor: bool
+    bertscore: str | None = None  # the BERTScore model where it was asked for (absent otherwise)
+
+
+class Rescore(_Strict):
+    """Metrics added to a finished run from its samples (explainbench leaderboard rescore)."""
+
+    families: list[str]
+    metrics: list[str]
+    metrics_code: str
+    signatures: dict[str, str]
+    git_commit: str | None
+    git_dirty: bool | None
+    created: str
 
 
 class ModelPackage(_Strict):
@@ -192,6 +205,7 @@ class ResultsV2(_Strict):
     git_diff_sha256: str | None
     code_sha256: str | None
     created: str
+    rescored: list[Rescore] = []  # families added later from the samples; absent when none was
 
 
 class SampleRecord(_Strict):
