@@ -33,6 +33,7 @@ NUMERIC_PACKAGES = (
     "nltk",
     "vaderSentiment",
     "pydantic",
+    "rank-bm25",  # the retrieve floor's BM25
     "bert-score",  # BERTScore, where asked for
 )
 
