@@ -6,6 +6,7 @@ from explainbench.api.explainer import (
     ExplainerConfig,
     ExplainRequest,
     Explanation,
+    NotReadyError,
     RequestError,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "ExplainerConfig",
     "ExplainRequest",
     "Explanation",
+    "NotReadyError",
     "RequestError",
 ]

@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from explainbench.data.tokenizer import ExplanationTokenizer
 
 
+class NotReadyError(RuntimeError):
+    """An explainer cannot run on this machine as configured (pretrained weights missing, ...); the
+    message says what to do. Raised by Explainer.check_ready before any work or file is written."""
+
+
 class RequestError(ValueError):
     """A request an explainer cannot serve (unknown user, item, bad rating, missing feature)."""
 
@@ -86,6 +91,13 @@ class Explainer(ABC):
 
     def __init__(self, config: ExplainerConfig | None = None) -> None:
         self.config = config if config is not None else self.config_class()
+
+    @classmethod
+    def check_ready(cls, config: ExplainerConfig) -> None:
+        """Raise NotReadyError when this explainer cannot run here with config (e.g. pretrained weights
+        that are not on the machine and cannot be fetched). The runner calls it before it writes
+        anything; the default has nothing to check."""
+        return None
 
     @abstractmethod
     def fit(

@@ -196,6 +196,15 @@ class ExplanationTokenizer:
             ensure_ascii=False,
         )
 
+    @classmethod
+    def from_json(cls, text: str) -> ExplanationTokenizer:
+        """The tokenizer of a to_json() string (DataError if it is not one)."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise DataError(f"not an explainbench tokenizer (format {FORMAT!r} expected)")
+        tok = Tokenizer.from_str(json.dumps(data["tokenizer"]))
+        return cls(tok, max_words=int(data["max_words"]), vocab_source=str(data.get("vocab_source", "train")))
+
     def save(self, path: Path) -> None:
         """Write one JSON file (atomic): our settings plus the `tokenizers` JSON."""
         atomic_write_text(Path(path), self.to_json())

@@ -30,6 +30,7 @@ from explainbench.api.explainer import (
     Explainer,
     ExplainerConfig,
     ExplainRequest,
+    NotReadyError,
     RequestError,
 )
 from explainbench.api.faults import fault_point
@@ -466,6 +467,10 @@ def run_experiment(spec: RunSpec, *, log: Log | None = None) -> RunOutcome:
         raise RunError(f"--limit must be a positive number of test records, not {spec.limit}")
     if spec.cold not in COLD_POLICIES:
         raise RunError(f"--cold {spec.cold!r}: use one of {', '.join(COLD_POLICIES)}")
+    try:  # before anything is written: e.g. pretrained weights that are not on this machine
+        cls.check_ready(spec.config)
+    except NotReadyError as exc:
+        raise RunError(f"{spec.model}: {exc}") from None
     rank, spec.world_size = _process_group(spec, cls)
     home, ident, rdir, manifest = prepare_run(spec)
     if rank > 0:
