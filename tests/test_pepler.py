@@ -14,7 +14,7 @@ import torch
 from learning import item_fixes_text
 from tiny_gpt2 import save_tiny_gpt2
 
-from baselines.pepler import Pepler, PeplerConfig, PeplerD, PeplerDConfig, PeplerMF
+from baselines.pepler import Pepler, PeplerConfig, PeplerD, PeplerDConfig, PeplerMF, PeplerMLP
 from baselines.pepler.gpt2 import GPT2Words, gpt2_tokenizer, locate
 from explainbench.api.explainer import ExplainContext, ExplainRequest, NotReadyError
 from explainbench.data import load_split
@@ -42,7 +42,7 @@ def test_the_tokenizer_speaks_gpt2_to_the_model_and_words_to_the_metrics(gpt2_di
     assert len({tok.bos_id, tok.eos_id, tok.pad_id}) == 3 and tok.vocab.size == len(tok.gpt2)
 
 
-@pytest.mark.parametrize("cls", [Pepler, PeplerD, PeplerMF])
+@pytest.mark.parametrize("cls", [Pepler, PeplerD, PeplerMF, PeplerMLP])
 def test_conformance(cls, gpt2_dir: Path, home: Path) -> None:
     report = check_explainer(cls, config={**TINY, "pretrained": str(gpt2_dir)}, home=home)
     assert "save/load round trip" in " | ".join(report.passed)
