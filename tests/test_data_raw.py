@@ -48,7 +48,8 @@ def amazon_lines(n_users: int = 6, n_items: int = 4, literal: bool = True) -> li
     for u in range(n_users):
         for i in range(n_items):
             rec = {"reviewerID": f"U{u}", "asin": f"B{i}", "overall": float(1 + (u + i) % 5)}
-            rec["reviewText"] = TEXTS[(u + 2 * i) % len(TEXTS)]
+            # a text of its own per review: a user's text repeated under another item is a duplicate
+            rec["reviewText"] = f"{TEXTS[(u + 2 * i) % len(TEXTS)]} Order {u}-{i} came fast."
             out.append(repr(rec) if literal else json.dumps(rec))
     return out
 
@@ -270,13 +271,67 @@ def test_non_utf8_bytes(tmp_path: Path) -> None:
 
 def test_duplicate_pairs(tmp_path: Path) -> None:
     lines = amazon_lines()
-    lines.append(lines[0])
+    lines.append(lines[0])  # an exact repeat
     f = write(tmp_path / "a.json", lines)
-    result = cli("import", "amazon", str(f), "--name", "x", home=tmp_path)
-    assert_one_line_error(result, f"a.json:{len(lines)}:", "'U0'", "'B0'", "first at", "a.json:1")
+    strict = cli("import", "amazon", str(f), "--name", "x", "--duplicates", "error", home=tmp_path)
+    assert_one_line_error(strict, f"a.json:{len(lines)}:", "'U0'", "'B0'", "first at", "a.json:1")
     assert nothing_left(tmp_path, "x")
-    assert cli("import", "amazon", str(f), "--name", "x", "--skip-bad", home=tmp_path).exit_code == 0
-    assert load_manifest("x", tmp_path)["source"]["duplicates_skipped"] == 1
+    result = cli("import", "amazon", str(f), "--name", "x", home=tmp_path)  # dropped by default
+    assert result.exit_code == 0, result.output
+    assert "1 exact repeats" in " ".join(result.output.split())
+    dup = load_manifest("x", tmp_path)["source"]["duplicates"]
+    assert dup == {"policy": "drop", "exact_repeats": 1, "pair_repeats": 0, "cross_item_repeats": 0,
+                   "dropped": 1}
+    assert cli("import", "amazon", str(f), "--name", "y", "--duplicates", "error", "--skip-bad",
+               home=tmp_path).exit_code == 0
+    assert load_manifest("y", tmp_path)["source"]["duplicates_skipped"] == 1
+
+
+def test_duplicate_rule_by_hand(tmp_path: Path) -> None:
+    text_a, text_b = TEXTS[0], TEXTS[1]
+    rows = [
+        ("U1", "B1", text_a),  # kept
+        ("U1", "B1", text_a),  # exact repeat
+        ("U1", "B1", text_b),  # the pair again with other text: the first is kept
+        ("U1", "B2", text_a),  # U1's text under another item: kept once per user
+        ("U1", "B2", text_b),  # (U1, B2) was decided by its first review: a pair repeat
+        ("U2", "B2", text_a),  # another user may write the same text
+    ]
+    rows += [(f"U{u}", f"B{i}", TEXTS[(u * 3 + i) % len(TEXTS)]) for u in range(3, 9) for i in range(3, 7)]
+    lines = [json.dumps({"reviewerID": u, "asin": i, "overall": 4.0, "reviewText": t}) for u, i, t in rows]
+    f = write(tmp_path / "a.json", lines)
+    assert cli("import", "amazon", str(f), "--name", "x", home=tmp_path).exit_code == 0
+    dup = load_manifest("x", tmp_path)["source"]["duplicates"]
+    assert (dup["exact_repeats"], dup["pair_repeats"], dup["cross_item_repeats"]) == (1, 2, 1)
+
+
+@pytest.mark.parametrize("name, lines, pairs", [("Appliances_5.json.gz", 2277, 183),
+                                                ("Gift_Cards_5.json.gz", 2972, 2965)])
+def test_real_2018_files_import_with_their_repeats_dropped(name: str, lines: int, pairs: int,
+                                                           tmp_path: Path) -> None:
+    from shared_paths import SHARED, require_shared
+
+    path = require_shared(SHARED / "data" / "amazon-2018-5core-samples" / name)
+    result = cli("import", "amazon", str(path), "--name", "x", "--min-feature-count", "2", home=tmp_path)
+    assert result.exit_code == 0, result.output
+    dup = load_manifest("x", tmp_path)["source"]["duplicates"]
+    # every line whose (user, item) pair came before is an exact or a pair repeat (the README's counts)
+    assert dup["exact_repeats"] + dup["pair_repeats"] == lines - pairs
+    users_texts: dict[str, set[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    cross = 0
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            obj = json.loads(line)
+            user, item, text = obj["reviewerID"], obj["asin"], " ".join(obj.get("reviewText", "").split())
+            if (user, item) in seen:
+                continue
+            seen.add((user, item))
+            if text and text in users_texts.setdefault(user, set()):
+                cross += 1
+            elif text:
+                users_texts[user].add(text)
+    assert dup["cross_item_repeats"] == cross
 
 
 def test_no_sentence_anywhere(tmp_path: Path) -> None:

@@ -115,15 +115,33 @@ def _done(path: Path) -> None:
         f"5 splits, fingerprint {m['fingerprint'][:12]} -> {path}",
         soft_wrap=True,
     )
+    dup = (m.get("source") or {}).get("duplicates")
+    if dup and dup.get("dropped"):
+        console.print(
+            f"duplicates dropped: {dup['exact_repeats']:,} exact repeats, {dup['pair_repeats']:,} pairs seen "
+            f"again with other text (first kept), {dup['cross_item_repeats']:,} texts a user posted under "
+            "another item (kept once per user)",
+            soft_wrap=True,
+        )
 
 
 @data_app.command("prepare")
 def prepare_cmd(
     name: str = typer.Argument(
         ...,
-        help="synthetic-tiny | synthetic | synthetic-dense | synthetic-xl, or amazon | yelp | tripadvisor.",
+        help="synthetic-tiny | synthetic | synthetic-dense | synthetic-xl, amazon-2023 (from the Hugging "
+        "Face Hub, with --category), or amazon | yelp | tripadvisor.",
     ),
     source: Path | None = typer.Argument(None, help="For amazon | yelp | tripadvisor: the raw review file."),
+    category: str | None = typer.Option(
+        None, "--category", help="amazon-2023: the category (e.g. All_Beauty; a wrong name lists them)."
+    ),
+    source_dir: Path | None = typer.Option(
+        None,
+        "--source-dir",
+        help="amazon-2023: a local folder laid out as the Hub repository (raw/review_categories/*.jsonl) "
+        "instead of downloading.",
+    ),
     domain: Domain = typer.Option(
         Domain.restaurant, "--domain", help="Synthetic world: restaurant, movie or hotel."
     ),
@@ -139,9 +157,10 @@ def prepare_cmd(
     buckets: str = BUCKETS,
     force: bool = FORCE,
 ) -> None:
-    """Prepare a built-in synthetic dataset (or point at the published data).
+    """Prepare a built-in synthetic dataset, an Amazon 2023 category from the Hub, or a raw dump.
 
     Example: explainbench data prepare synthetic --domain hotel --seed 1
+    Example: explainbench data prepare amazon-2023 --category All_Beauty --max-reviews 20 --name beauty
     """
     from explainbench.data.prepare import PUBLISHED, SyntheticSpec, prepare_synthetic, published_message
     from explainbench.data.sources.raw import import_raw
@@ -150,6 +169,20 @@ def prepare_cmd(
 
     try:
         options = _options(max_reviews, split_seed, vocab_from, vocab_size, max_words, buckets)
+        if name == "amazon-2023":
+            from explainbench.data.sources.hub import categories, fetch_category
+
+            if not category:
+                raise DataError(
+                    "amazon-2023 needs --category; the categories of McAuley-Lab/Amazon-Reviews-2023: "
+                    + ", ".join(categories(source_dir))
+                )
+            path = fetch_category(category, source_dir)
+            target = as_name or f"amazon-2023-{category.lower().replace('_', '-')}"
+            _done(import_raw("amazon", path, target, options=options, home=None, force=force))
+            return
+        if source_dir is not None or category is not None:
+            raise DataError("--category and --source-dir belong to amazon-2023")
         if name in PUBLISHED:
             if source is None:
                 raise DataError(published_message(name))
@@ -192,7 +225,15 @@ def import_cmd(
     skip_bad: bool = typer.Option(
         False,
         "--skip-bad",
-        help="Raw files: skip malformed lines and duplicate pairs (counted in the manifest).",
+        help="Raw files: skip malformed lines (counted in the manifest).",
+    ),
+    duplicates: str = typer.Option(
+        "drop",
+        "--duplicates",
+        metavar="drop|error",
+        help="Raw files: drop repeated reviews (exact repeats; a pair again with other text keeps the "
+        "first; a user's text under another item is kept once per user; each counted), or stop at a "
+        "repeated (user, item) pair.",
     ),
     min_feature_count: int = typer.Option(
         3, "--min-feature-count", min=1, help="Raw files: a feature must be found in this many reviews."
@@ -228,6 +269,7 @@ def import_cmd(
                     name,
                     options=options,
                     skip_bad=skip_bad,
+                    duplicates=duplicates,
                     force=force,
                     min_feature_count=min_feature_count,
                 )

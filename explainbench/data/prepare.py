@@ -52,11 +52,19 @@ def parse_synthetic_name(name: str) -> SyntheticSpec | None:
 def published_message(source: str) -> str:
     """The one-line answer to `data prepare amazon|yelp|tripadvisor` without a file."""
     title, n = PUBLISHED[source]
+    hub = (
+        "; or, with a network, `explainbench data prepare amazon-2023 --category Movies_and_TV "
+        f"--max-reviews {n} --name {source}` builds it from the 2023 release on the Hugging Face Hub "
+        "(other reviews and extracted sentences than the paper's, so not its numbers)"
+        if source == "amazon"
+        else ""
+    )
     return (
         f"no {source} data is bundled: download Lei Li's PETER-format release of {title} "
         "(reviews.pickle + 1..5 split folders, linked from github.com/lileipisces/PETER) and run "
-        f"`explainbench data import peter PATH --name {source}`; from the raw reviews instead run "
-        f"`explainbench data import {source} PATH --name {source} --max-reviews {n}` (the paper's filter)"
+        f"`explainbench data import peter PATH --name {source}` (this matches the paper's numbers); from the "
+        f"raw reviews instead run `explainbench data import {source} PATH --name {source} --max-reviews {n}` "
+        f"(the paper's filter){hub}"
     )
 
 

@@ -3,13 +3,25 @@
 Each review becomes one record by the light extractor (explainbench.data.extractor): its best
 feature-opinion sentence, the feature, the opinion word and a sentiment. Reviews without such a
 sentence are left out (counted in the manifest). Formats read:
-- amazon: one review a line, 2014 Python-dict literals or 2018 strict JSON, .gz or not;
-  fields reviewerID, asin, overall, reviewText.
+- amazon: one review a line, 2014 Python-dict literals, 2018 strict JSON (extra fields such as style,
+  vote, image, verified are ignored) or the 2023 schema, .gz or not; fields reviewerID, asin, overall,
+  reviewText (2014/2018) or user_id, parent_asin (else asin), rating, text (2023: the parent product
+  groups its variants, as the 2023 release recommends; the title is not read).
 - yelp: review.json, JSON lines; fields user_id, business_id, stars, text.
 - tripadvisor: JSON lines with author.id (or author.username, user_id), offering_id (or hotel_id,
   item_id), ratings.overall (or rating), text; or per-hotel JSON documents
   {"HotelInfo": {"HotelID"}, "Reviews": [{"Author", "Ratings": {"Overall"}, "Content"}]}, one file
   or a folder of them.
+
+Duplicates (the 2018 5-core files repeat reviews: the same review many times, and one user's text under
+several items, product variants sharing reviews), by default (`duplicates="drop"`), in file order:
+- an exact repeat of (user, item, text) is dropped;
+- a (user, item) pair seen again with another text keeps its first review;
+- a text a user has already posted under another item is dropped: kept once per user, under the first
+  item. Kept once per item instead, the same sentence would be a training record and a test record
+  of the same user (its variants land in different splits), which rewards copying, not explaining.
+Each count goes into the manifest (`source.duplicates`) and the import summary. `duplicates="error"`
+(CLI `--duplicates error`) keeps the strict behaviour: a repeated (user, item) pair is an error.
 """
 
 from __future__ import annotations
@@ -96,11 +108,12 @@ def _parse_object(line: str, literal_ok: bool) -> dict:
 
 
 def amazon_review(obj: dict) -> tuple[str, str, float, str]:
+    """2014 and 2018 (reviewerID, asin, overall, reviewText) or 2023 (user_id, parent_asin, rating, text)."""
     return (
-        _ident(_field(obj, "reviewerID", source="Amazon")),
-        _ident(_field(obj, "asin", source="Amazon")),
-        _rating(_field(obj, "overall", source="Amazon")),
-        _text(obj.get("reviewText")),
+        _ident(_field(obj, "reviewerID", "user_id", source="Amazon")),
+        _ident(_field(obj, "parent_asin", "asin", source="Amazon")),
+        _rating(_field(obj, "overall", "rating", source="Amazon")),
+        _text(obj.get("reviewText", obj.get("text"))),
     )
 
 
@@ -212,6 +225,65 @@ def iter_reviews(
         yield from _iter_lines(kind, path, skip_bad, bad)
 
 
+DUPLICATE_POLICIES = ("drop", "error")
+
+
+@dataclass
+class Duplicates:
+    """The duplicate rule of the module docstring, applied to reviews in file order, and its counts."""
+
+    policy: str = "drop"
+    exact_repeats: int = 0
+    pair_repeats: int = 0
+    cross_item_repeats: int = 0
+
+    def __post_init__(self) -> None:
+        if self.policy not in DUPLICATE_POLICIES:
+            raise DataError(f"--duplicates {self.policy!r}: use one of {', '.join(DUPLICATE_POLICIES)}")
+        # 64-bit hashes of (user, item, text), (user, item) and (user, text): one int each, not the
+        # strings (a chance collision in 7 million reviews is about 1 in 10^6)
+        self._texts: set[int] = set()
+        self._pairs: set[int] = set()
+        self._user_texts: set[int] = set()
+
+    @staticmethod
+    def _key(*parts: str) -> int:
+        return hash(parts)
+
+    def keep(self, review: RawReview) -> bool:
+        """Whether review is kept (policy "drop"); records it. Under "error" every review is kept here
+        and repeated pairs are refused after extraction, as before."""
+        if self.policy == "error":
+            return True
+        text = " ".join(review.text.split())
+        triple = self._key(review.user, review.item, text)
+        if triple in self._texts:
+            self.exact_repeats += 1
+            return False
+        self._texts.add(triple)
+        pair = self._key(review.user, review.item)
+        if pair in self._pairs:
+            self.pair_repeats += 1
+            return False
+        self._pairs.add(pair)  # the pair's first review decides it, kept or not
+        user_text = self._key(review.user, text)
+        if text and user_text in self._user_texts:
+            self.cross_item_repeats += 1
+            return False
+        if text:
+            self._user_texts.add(user_text)
+        return True
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {
+            "policy": self.policy,
+            "exact_repeats": self.exact_repeats,
+            "pair_repeats": self.pair_repeats,
+            "cross_item_repeats": self.cross_item_repeats,
+            "dropped": self.exact_repeats + self.pair_repeats + self.cross_item_repeats,
+        }
+
+
 def import_raw(
     kind: str,
     path: Path,
@@ -219,19 +291,26 @@ def import_raw(
     *,
     options: PrepareOptions | None = None,
     skip_bad: bool = False,
+    duplicates: str = "drop",
     home: Path | None = None,
     force: bool = False,
     min_feature_count: int = 3,
     max_features: int = 2000,
 ) -> Path:
-    """Extract one sentence per review, filter, split and store as dataset `name`."""
+    """Extract one sentence per review, filter, split and store as dataset `name`.
+
+    duplicates: "drop" (the default; the module docstring's rule) or "error" (a repeated (user, item)
+    pair stops the import, unless skip_bad, which keeps the first)."""
     path = check_path(path)
+    dup = Duplicates(duplicates)
     bad = BadLines()
     extractor = OpinionExtractor(min_count=min_feature_count, max_features=max_features)
     n_reviews = 0
+    first_pass = Duplicates(duplicates)
     for review in iter_reviews(kind, path, skip_bad=skip_bad, bad=bad):  # pass 1: feature vocabulary
-        extractor.observe(review.text)
         n_reviews += 1
+        if first_pass.keep(review):  # a repeated review does not count twice for the features
+            extractor.observe(review.text)
     if n_reviews == 0:
         raise DataError(f"{path}: holds no reviews; check that this is a {kind} review file")
     cols: dict[str, list] = {
@@ -241,6 +320,8 @@ def import_raw(
     no_sentence = 0
     duplicates = 0
     for review in iter_reviews(kind, path, skip_bad=skip_bad, bad=BadLines()):  # pass 2: extraction
+        if not dup.keep(review):
+            continue
         found = extractor.extract(review.text)
         if found is None:
             no_sentence += 1
@@ -251,8 +332,9 @@ def import_raw(
                 raise DataError(
                     f"{review.where}: user {review.user!r} reviews item {review.item!r} again "
                     f"(first at {seen[pair]}); "
-                    "each (user, item) pair may occur once: remove the duplicate "
-                    "or pass --skip-bad to keep the first"
+                    "each (user, item) pair may occur once under --duplicates error: remove the "
+                    "duplicate, pass --skip-bad to keep the first, or drop repeats (--duplicates drop, "
+                    "the default)"
                 )
             duplicates += 1
             continue
@@ -274,7 +356,8 @@ def import_raw(
         "sha256": source_sha256(path),
         "reviews_read": n_reviews,
         "skipped_lines": bad.to_dict(),
-        "duplicates_skipped": duplicates,
+        "duplicates_skipped": duplicates + dup.exact_repeats + dup.pair_repeats + dup.cross_item_repeats,
+        "duplicates": dup.to_dict(),
         "reviews_without_sentence": no_sentence,
     }
     extra = {
