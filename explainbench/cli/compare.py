@@ -31,7 +31,10 @@ def register(app: typer.Typer) -> None:
         splits: str = typer.Option(None, "--splits", help="Splits to average over, e.g. 1,2,3."),
         against: str = typer.Option(None, "--against", help="Model whose improvement to show."),
         fmt: str = typer.Option("rich", "--format", help="rich | markdown | latex | json."),
-        family: str = typer.Option("ref", "--family", help="ref (reference-code metrics) | std (standard)."),
+        family: str = typer.Option(
+            "ref", "--family",
+            help="ref (reference-code metrics) | std (standard) | explain (USR, ... and the 2022+ measures).",
+        ),
         ablation: str = typer.Option(None, "--ablation", help="Table 3: variants of this model (e.g. mvae) "
                                      "with their relative drop; --models names the variants."),
         run: list[str] = typer.Option(None, "--run", metavar="RUN_ID", help=RUN_HELP),

@@ -265,7 +265,8 @@ def family_table(
         test = next(t.test for t in compared if t.test)
         notes.append(
             f"Improvement (%): {options.against} over the best other model in each column (positive = "
-            f"{options.against} better); * p < {options.alpha:g} on every split both ran ({test})."
+            f"{options.against} better); * p < {options.alpha:g} on every split both ran and every split's "
+            f"difference in the same direction ({test})."
         )
         holm = next((n for t in compared for n in t.footnotes if n.startswith("Significance: Holm")), None)
         if holm:

@@ -343,12 +343,14 @@ def _against(
     table.p_adjusted = _adjust(table.p_values, table.correction)
     for metric in table.columns:
         adjusted = table.p_adjusted.get(metric) or {}
-        table.significant[metric] = bool(adjusted) and max(adjusted.values()) < alpha
+        below = bool(adjusted) and max(adjusted.values()) < alpha
+        table.significant[metric] = below and _one_direction(table, mine, metric, adjusted)
     kind = "paired bootstrap" if method == "bootstrap" else "paired approximate randomisation"
     table.test = f"{kind} (n={n}, seed {seed}) on each split's test samples"
     table.footnotes.append(
         f"Improvement (%): {against} over the best other model in each column (positive = {against} better). "
-        f"* p < {alpha:g} on every split both ran, {table.test}, {against} vs that model."
+        f"* p < {alpha:g} on every split both ran, each split's difference in the same direction, "
+        f"{table.test}, {against} vs that model."
     )
     table.footnotes.append(correction_note(table))
     if mismatched:
@@ -356,6 +358,26 @@ def _against(
             "no paired test where the test samples differ (different --limit?): "
             + ", ".join(sorted(mismatched))
         )
+
+
+def _one_direction(table: CompareTable, mine: Row, metric: str, splits: dict[int, float]) -> bool:
+    """Whether on every tested split `against` differs from the best other model in the direction of
+    the mean improvement: a two-sided test significant on every split says nothing when one split
+    goes the other way."""
+    improvement = table.improvement.get(metric)
+    other = table.best_other.get(metric)
+    if not improvement or other is None:
+        return False
+    theirs = table.row(other).cells[metric].values
+    sign = 1.0 if improvement > 0 else -1.0
+    for split in splits:
+        a, b = mine.cells[metric].values.get(split), theirs.get(split)
+        if a is None or b is None:
+            return False
+        delta = (b - a) if lower_is_better(metric) else (a - b)
+        if delta * sign <= 0:
+            return False
+    return True
 
 
 def _adjust(p_values: dict[str, dict[int, float]], correction: str) -> dict[str, dict[int, float]]:
