@@ -22,27 +22,19 @@ item's own words (unknown user) or the user's best sentence overall (unknown ite
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from baselines.reference import ReferenceConfig, _check_rating, _normalised_column, column
+from baselines.reference import ReferenceConfig, _normalised_column, _ReferenceExplainer, column
 from explainbench.api.explainer import (
     ExplainContext,
-    Explainer,
     ExplainerConfig,
     ExplainRequest,
     Explanation,
-    RequestError,
 )
-from explainbench.api.results import atomic_write_text
-
-_STATE_FILE = "retrieve.json"
-_FORMAT = 1
 
 
 @dataclass
@@ -63,7 +55,7 @@ class RetrieveConfig(ReferenceConfig):
             raise ValueError(f"neighbours must be >= 0, got {self.neighbours}")
 
 
-class Retrieve(Explainer):
+class Retrieve(_ReferenceExplainer):
     """See the module docstring."""
 
     name: ClassVar[str] = "retrieve"
@@ -128,20 +120,7 @@ class Retrieve(Explainer):
             self._candidates[item] = (rows, len(own))
         return self._candidates[item]
 
-    # -- answering -------------------------------------------------------------------------------
-    def _check(self, request: ExplainRequest) -> None:
-        if not self._fitted:
-            raise RuntimeError("Retrieve.explain() called before fit() or load()")
-        _check_rating(request)
-        if self.config.unknown_ids == "error":
-            for kind, value, known in (("user", request.user_id, self.users),
-                                       ("item", request.item_id, self.items)):
-                if value not in known:
-                    raise RequestError(
-                        f"unknown {kind} {value!r}: not in the training split "
-                        "(set unknown_ids=fallback to serve it anyway)"
-                    )
-
+    # -- answering (requests are checked by _ReferenceExplainer._check) ----------------------------
     def _choose(self, rows: np.ndarray, n_own: int, query: list[str]) -> str:
         """The candidate with the best BM25 score for query; ties: own sentences first, then row order
         (alphabetical)."""
@@ -170,24 +149,10 @@ class Retrieve(Explainer):
             out.append(Explanation(text=self._choose(rows, n_own, query)))
         return out
 
-    # -- persistence -----------------------------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        if not self._fitted:
-            raise RuntimeError("Retrieve.save() called before fit()")
-        payload = {"format": _FORMAT, "name": self.name, "config": self.config.to_dict(),
-                   "records": self.records}
-        atomic_write_text(Path(directory) / _STATE_FILE, json.dumps(payload, ensure_ascii=False))
+    # -- persistence: _ReferenceExplainer's save/load with the training triples as the state -----------
+    def _state(self) -> dict[str, Any]:
+        return {"records": self.records}
 
-    @classmethod
-    def load(cls, directory: Path) -> Retrieve:
-        path = Path(directory) / _STATE_FILE
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        if payload.get("name") != cls.name or payload.get("format") != _FORMAT:
-            raise ValueError(
-                f"{path}: written by {payload.get('name')!r} (format {payload.get('format')}), "
-                f"not by {cls.name!r} (format {_FORMAT})"
-            )
-        model = cls(cls.config_class.from_dict(payload["config"]))
-        model.records = [tuple(r) for r in payload["records"]]
-        model._index()
-        return model
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.records = [tuple(r) for r in state["records"]]
+        self._index()
