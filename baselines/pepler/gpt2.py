@@ -9,12 +9,12 @@ the files before any work starts and answers a machine without them in one line.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from baselines.pepler.prompts import PromptTable
 from explainbench.api.explainer import NotReadyError
+from explainbench.api.hub import hub_offline
 from explainbench.api.results import atomic_write_text
 from explainbench.data.tokenizer import ExplanationTokenizer
 from explainbench.data.vocab import Vocab
@@ -24,10 +24,6 @@ _FORMAT = "explainbench-pepler-tokenizer/1"
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _FILES = ["config.json", "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
           "special_tokens_map.json", "generation_config.json", *_WEIGHTS]
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def locate(pretrained: str) -> Path:
@@ -47,9 +43,10 @@ def locate(pretrained: str) -> Path:
         from huggingface_hub import snapshot_download
 
         try:
-            folder = Path(snapshot_download(pretrained, allow_patterns=_FILES, local_files_only=_offline()))
+            offline = hub_offline()
+            folder = Path(snapshot_download(pretrained, allow_patterns=_FILES, local_files_only=offline))
         except Exception as exc:  # noqa: BLE001 - offline, unknown repo, no network: one line for all
-            why = "the Hub is offline (HF_HUB_OFFLINE=1)" if _offline() else f"{type(exc).__name__}"
+            why = "the Hub is offline (HF_HUB_OFFLINE=1)" if offline else f"{type(exc).__name__}"
             raise NotReadyError(
                 f"pretrained={pretrained}: GPT-2's weights are not on this machine and cannot be fetched "
                 f"({why}); {fix}"

@@ -14,18 +14,15 @@ metric is reported as unavailable with one line, as METEOR is without WordNet.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
+from explainbench.api.hub import hub_offline
+
 DEFAULT_MODEL = "roberta-large"  # bert-score's default model for lang="en"
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class BertScorer:
@@ -65,7 +62,7 @@ class BertScorer:
                 positions = getattr(self._scorer._model.config, "max_position_embeddings", 512)
                 tokenizer.model_max_length = int(positions)
         except Exception as exc:  # noqa: BLE001 - offline, unknown model: one line, the metric is left out
-            why = "the Hub is offline (HF_HUB_OFFLINE=1)" if _offline() else f"{type(exc).__name__}: {exc}"
+            why = "the Hub is offline (HF_HUB_OFFLINE=1)" if hub_offline() else f"{type(exc).__name__}: {exc}"
             self.unavailable = (
                 f"BERTScore model {model!r} is not available here ({str(why).splitlines()[0]}); fetch it on "
                 "a machine with a network or pass --bertscore DIR (a save_pretrained folder)"

@@ -12,17 +12,13 @@ names. Offline (no network, or HF_HUB_OFFLINE=1) with the file not in the cache:
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 
+from explainbench.api.hub import hub_offline
 from explainbench.data.errors import DataError
 
 REPO = "McAuley-Lab/Amazon-Reviews-2023"
 REVIEW_DIR = "raw/review_categories"
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _names(files: list[str]) -> list[str]:
@@ -39,7 +35,7 @@ def categories(source_dir: Path | None = None) -> list[str]:
         if not folder.is_dir():
             raise DataError(f"{source_dir}: no {REVIEW_DIR}/ folder; lay it out as the Hub repository {REPO}")
         return sorted(p.stem for p in folder.glob("*.jsonl"))
-    if _offline():
+    if hub_offline():
         cached = _cached_snapshot()
         if cached is None:
             raise DataError(
@@ -86,7 +82,7 @@ def fetch_category(category: str, source_dir: Path | None = None) -> Path:
     try:
         return Path(hf_hub_download(REPO, filename, repo_type="dataset"))
     except Exception as exc:  # noqa: BLE001 - offline and not cached, interrupted: one line
-        why = "the Hub is offline (HF_HUB_OFFLINE=1)" if _offline() else type(exc).__name__
+        why = "the Hub is offline (HF_HUB_OFFLINE=1)" if hub_offline() else type(exc).__name__
         raise DataError(
             f"cannot fetch {filename} of {REPO} ({why}); run again with a network (the download resumes) or "
             "pass --source-dir DIR"
