@@ -69,6 +69,23 @@ def test_tokenisation_follows_peter() -> None:
     ]
 
 
+@pytest.mark.parametrize("text, expected", [
+    # "n't" splits off a word of letters that starts at a word boundary, nowhere else
+    ("x5don't go", [["x5don't", "go"]]),
+    ("o'don't _isn't can't", [["o'do", "n't", "_", "isn't", "ca", "n't"]]),
+    ("n't", [["n't"]]),
+    # a mark ends a sentence before white space (a run of marks stays together), not inside a number,
+    # and before a capital that follows it without a space after a lower-case letter
+    ("Great... Sound!! 3.5 stars?Yes", [["great", ".", ".", "."], ["sound", "!", "!"],
+                                        ["3", ".", "5", "stars", "?"], ["yes"]]),
+    # line breaks end sentences; a missing space after a full stop before a capital is mended
+    ("tone\r\nok\n\n\nfine.Good. \n", [["tone"], ["ok"], ["fine", "."], ["good", "."]]),
+    ("", []),
+])
+def test_tokenisation_edge_cases(text: str, expected: list[list[str]]) -> None:
+    assert sentences(text) == expected
+
+
 def test_extractor_patterns_and_negation() -> None:
     ex = OpinionExtractor(min_count=1).learn(TEXTS)
     assert {"strap", "tone"} <= set(ex.features)
@@ -341,3 +358,56 @@ def test_no_sentence_anywhere(tmp_path: Path) -> None:
     assert_one_line_error(
         cli("import", "amazon", str(f), "--name", "x", home=tmp_path), "feature-opinion sentence"
     )
+
+
+# ------------------------------------------------------------------------------------- worker processes
+def test_workers_give_the_same_dataset(mi_raw: Path, shared_data: Path, tmp_path: Path) -> None:
+    """Two worker processes (spawned) scan the chunks; the dataset is the one of the in-process import."""
+    path = shared_data / "reviews_Musical_Instruments_5.json.gz"
+    result = cli("import", "amazon", str(path), "--name", "mi", "--workers", "2", home=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert load_records("mi", tmp_path).equals(load_records("mi", mi_raw))
+    a, b = load_manifest("mi", tmp_path), load_manifest("mi", mi_raw)
+    assert a["fingerprint"] == b["fingerprint"] and a["source"] == b["source"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_first_error_in_file_order_with_workers(workers: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bad line before a truncated end is reported first, however far the reader ran ahead; with
+    --skip-bad the truncation is. Chunks of 5 lines, so that the reader is chunks ahead of the workers."""
+    from explainbench.data.sources import raw
+
+    monkeypatch.setattr(raw, "CHUNK_LINES", 5)
+    lines = amazon_lines(n_users=40, literal=False)
+    lines.insert(41, '{"reviewerID": "U9", "asin": ')  # line 42
+    head = gzip.compress(("\n".join(lines[:43]) + "\n").encode())  # a whole first gzip member
+    tail = gzip.compress(("\n".join(lines[43:]) + "\n").encode())  # a second one, cut
+    f = tmp_path / "cut.json.gz"
+    f.write_bytes(head + tail[:16])  # the reader fails right after line 43
+    result = cli("import", "amazon", str(f), "--name", "x", "--workers", workers, home=tmp_path)
+    assert_one_line_error(result, "cut.json.gz:42:", "neither a JSON object")
+    result = cli("import", "amazon", str(f), "--name", "x", "--workers", workers, "--skip-bad", home=tmp_path)
+    assert_one_line_error(result, "cut.json.gz", "gzip stream ends early")
+    assert nothing_left(tmp_path, "x")
+
+
+def test_malformed_2023_lines(tmp_path: Path) -> None:
+    """The 2023 schema's fields are checked like the older ones: a missing user_id, a rating outside
+    the star scale; --skip-bad counts them."""
+    good = [json.dumps({"user_id": f"U{u}", "parent_asin": f"P{i}", "asin": f"A{i}{u}", "rating": 4.0,
+                        "title": "ok", "text": f"{TEXTS[(u + 2 * i) % len(TEXTS)]} Order {u}-{i}."})
+            for u in range(6) for i in range(4)]
+    lines = [*good[:3], json.dumps({"parent_asin": "P1", "rating": 5.0, "text": "The strap is sturdy."}),
+             *good[3:8], json.dumps({"user_id": "U1", "parent_asin": "P9", "rating": 0.0, "text": "x"}),
+             *good[8:]]
+    f = write(tmp_path / "All_Beauty.jsonl", lines)
+    assert_one_line_error(cli("import", "amazon", str(f), "--name", "x", home=tmp_path),
+                          "All_Beauty.jsonl:4:", "'user_id'", "--skip-bad")
+    result = cli("import", "amazon", str(f), "--name", "x", "--skip-bad", home=tmp_path)
+    assert result.exit_code == 0, result.output
+    skipped = load_manifest("x", tmp_path)["source"]["skipped_lines"]
+    assert skipped["total"] == 2 and ":10:" in skipped["examples"][1]
+    assert "1-5 star scale" in skipped["examples"][1]
+    items = set(load_records("x", tmp_path).column("item_id").to_pylist())
+    assert items <= {f"P{i}" for i in range(4)}  # parent_asin groups the variants

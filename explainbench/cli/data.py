@@ -238,6 +238,13 @@ def import_cmd(
     min_feature_count: int = typer.Option(
         3, "--min-feature-count", min=1, help="Raw files: a feature must be found in this many reviews."
     ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Raw files: processes that parse and scan reviews (default: every CPU for files of 4 MB "
+        "or more, else 1). The dataset does not depend on it.",
+    ),
     max_reviews: int | None = MAX_REVIEWS,
     split_seed: int = SPLIT_SEED,
     vocab_from: VocabFrom = VOCAB_FROM,
@@ -272,6 +279,7 @@ def import_cmd(
                     duplicates=duplicates,
                     force=force,
                     min_feature_count=min_feature_count,
+                    workers=workers,
                 )
             )
     except DataError as exc:

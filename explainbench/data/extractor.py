@@ -131,10 +131,27 @@ EXTRA_OPINIONS: dict[str, float] = {
     "mediocre": -1.5,
 }
 
-_FIX_SPACE = re.compile(r"(?<=[a-z])([.!?])(?=[A-Z])")
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
-_NT = re.compile(r"\b([a-z]+)n't\b")
-_TOKENS = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*|n't|[^\sa-z0-9]")
+# Each pattern starts with a character `re` can search for quickly (a leading look-behind or letter class
+# makes it try every position of the text); what comes before is checked after it.
+_FIX_SPACE = re.compile(r"[.!?](?<=[a-z][.!?])(?=[A-Z])")  # "fine.The" -> "fine. The"
+_NT = re.compile(r"n't\b")  # "isn't" -> "is n't": see _split_nt
+
+
+def _split_nt(match: re.Match) -> str:
+    """A space before "n't" where it ends a word of letters a-z, as re.sub(r"\\b([a-z]+)n't\\b",
+    r"\\1 n't") would insert it (the letters must start at a word boundary)."""
+    text, end = match.string, match.start()
+    start = end
+    while start > 0 and "a" <= text[start - 1] <= "z":
+        start -= 1
+    at_boundary = start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
+    return " n't" if start < end and at_boundary else "n't"
+
+
+# Tokens (a word with inner ' or -, "n't", one other non-space character) and the ends of sentences: a
+# mark followed by white space (one token of two characters), or a line break (other white space only
+# separates tokens)
+_WORDS = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*|n't|[.!?]\s|\n|[^\sa-z0-9]")
 
 
 @lru_cache(maxsize=1)
@@ -157,18 +174,42 @@ def opinion_lexicon() -> dict[str, float]:
 
 
 def sentences(text: str) -> list[list[str]]:
-    """Review text -> tokenised, lower-cased sentences (PETER style: "is n't", punctuation split off)."""
-    text = _FIX_SPACE.sub(r"\1 ", text.replace("’", "'"))
-    out = []
-    for raw in _SENTENCES.split(text.lower()):
-        toks = _TOKENS.findall(_NT.sub(r"\1 n't", raw))
-        if toks:
+    """Review text -> tokenised, lower-cased sentences (PETER style: "is n't", punctuation split off).
+
+    Sentences end at white space after `.`, `!` or `?` (which stays with its sentence), at line
+    breaks, and where a full stop lacks its space ("fine.The"). One pass of _WORDS over the whole
+    text: its end-of-sentence tokens (the mark with the white space after it, or a line break) close
+    a sentence."""
+    text = _FIX_SPACE.sub(r"\g<0> ", text.replace("’", "'")).lower()
+    if "n't" in text:
+        text = _NT.sub(_split_nt, text)
+    out: list[list[str]] = []
+    toks: list[str] = []
+    for tok in _WORDS.findall(text):
+        if len(tok) == 2 and tok[0] in ".!?":  # ". " etc. (no other token starts so): the sentence ends
+            toks.append(tok[0])
             out.append(toks)
+            toks = []
+        elif tok == "\n":
+            if toks:
+                out.append(toks)
+                toks = []
+        else:
+            toks.append(tok)
+    if toks:
+        out.append(toks)
     return out
 
 
 def _is_candidate(word: str, lex: dict[str, float]) -> bool:
     return len(word) >= 3 and word.isalpha() and word not in STOP_WORDS and word not in lex
+
+
+# A scan of one review (OpinionExtractor.scan): the feature candidates its patterns found, and the
+# candidate sentences as (sentence, pattern pairs (feature position, opinion position, score), opinion
+# positions). Plain tuples of str and int, so that they cross process boundaries and spill to disk.
+Candidates = tuple[tuple[str, tuple[tuple[int, int, int], ...], tuple[int, ...]], ...]
+Scan = tuple[tuple[str, ...], Candidates]
 
 
 @dataclass(frozen=True)
@@ -181,7 +222,9 @@ class Extraction:
 
 
 class OpinionExtractor:
-    """Two passes: `observe` every review (learns the feature vocabulary), then `extract` each one."""
+    """Two passes: `observe` every review (learns the feature vocabulary), then `extract` each one; or
+    `scan` each review once, `count` its candidates, and `choose` from its candidates after all are
+    counted (what the raw importer does, with the scans in worker processes)."""
 
     def __init__(self, min_count: int = 3, max_features: int = 2000, max_words: int = 30) -> None:
         self.min_count, self.max_features, self.max_words = min_count, max_features, max_words
@@ -189,13 +232,23 @@ class OpinionExtractor:
         self._counts: Counter[str] = Counter()
         self._features: dict[str, int] | None = None
 
+    @classmethod
+    def with_features(cls, features: dict[str, int], max_words: int = 30) -> OpinionExtractor:
+        """An extractor that chooses with a feature vocabulary learned elsewhere (a worker process's)."""
+        extractor = cls(max_words=max_words)
+        extractor._features = dict(features)
+        return extractor
+
     # ----------------------------------------------------------------------------- pattern matching
-    def _pattern_pairs(self, toks: list[str]) -> list[tuple[int, int, int]]:
-        """(feature position, opinion position, score) for the copula and modifier patterns."""
-        lex, out = self.lexicon, []
-        for j, w in enumerate(toks):
-            if w not in lex:
-                continue
+    def _pattern_pairs(
+        self, toks: list[str], opinions: Iterable[int] | None = None
+    ) -> list[tuple[int, int, int]]:
+        """(feature position, opinion position, score) for the copula and modifier patterns.
+        opinions: the positions of the opinion words in toks, if known."""
+        lex, out, n = self.lexicon, [], len(toks)
+        if opinions is None:
+            opinions = [j for j, w in enumerate(toks) if w in lex]
+        for j in opinions:
             # copula: FEATURE is [intensifiers] OPINION
             k = j - 1
             while k >= 0 and (toks[k] in INTENSIFIERS or toks[k] in NEGATORS) and j - k <= 3:
@@ -203,18 +256,37 @@ class OpinionExtractor:
             if k >= 1 and toks[k] in COPULAS and _is_candidate(toks[k - 1], lex):
                 out.append((k - 1, j, 3))
             # modifier: OPINION [word] FEATURE (head = the last candidate word)
-            if j + 1 < len(toks) and _is_candidate(toks[j + 1], lex):
-                head = j + 2 if j + 2 < len(toks) and _is_candidate(toks[j + 2], lex) else j + 1
+            if j + 1 < n and _is_candidate(toks[j + 1], lex):
+                head = j + 2 if j + 2 < n and _is_candidate(toks[j + 2], lex) else j + 1
                 out.append((head, j, 2))
         return out
 
+    def scan(self, text: str) -> Scan:
+        """What both passes need from one review, tokenised once (a worker process can compute it):
+        the feature candidates its patterns find (pass 1 counts them) and, for each sentence of
+        4..max_words tokens holding an opinion word, the sentence, its pattern pairs and its opinion
+        positions (pass 2 chooses among them once the feature vocabulary is known)."""
+        lex, found, kept, longest = self.lexicon, set(), [], self.max_words
+        words = lex.keys()
+        for toks in sentences(text):
+            if words.isdisjoint(toks):  # no opinion word: no pattern, no nearby feature
+                continue
+            opinions = tuple([j for j, w in enumerate(toks) if w in lex])
+            pairs = self._pattern_pairs(toks, opinions)
+            for f, _, _ in pairs:
+                found.add(toks[f])
+            if 4 <= len(toks) <= longest:
+                kept.append((" ".join(toks), tuple(pairs), opinions))
+        return tuple(found), tuple(kept)
+
+    def count(self, found: Iterable[str]) -> None:
+        """Pass 1 for one review: count its feature candidates (each once)."""
+        self._counts.update(found)
+        self._features = None
+
     def observe(self, text: str) -> None:
         """Pass 1: count feature candidates (once per review)."""
-        found: set[str] = set()
-        for toks in sentences(text):
-            for f, _, _ in self._pattern_pairs(toks):
-                found.add(toks[f])
-        self._counts.update(found)
+        self.count(self.scan(text)[0])
 
     @property
     def features(self) -> dict[str, int]:
@@ -239,21 +311,27 @@ class OpinionExtractor:
 
     def extract(self, text: str) -> Extraction | None:
         """Pass 2: the best (feature, opinion) sentence of a review, or None."""
-        feats, lex = self.features, self.lexicon
+        return self.choose(self.scan(text)[1])
+
+    def choose(self, candidates: Candidates) -> Extraction | None:
+        """Pass 2 from a scan's candidate sentences: the best (feature, opinion) sentence, or None.
+
+        Per sentence, its pattern pairs whose feature is known score 3 (copula) or 2 (modifier); a
+        sentence with none offers each known feature within WINDOW words of an opinion word (score 1,
+        the nearest opinion word). The highest (score, feature frequency) wins, the earlier on ties."""
+        feats = self.features
         best: tuple[tuple[int, int], Extraction] | None = None
-        for toks in sentences(text):
-            if not 4 <= len(toks) <= self.max_words:
-                continue
-            cands = [(f, j, s) for f, j, s in self._pattern_pairs(toks) if toks[f] in feats]
+        for sentence, pairs, opinions in candidates:
+            toks = sentence.split()
+            cands = [(f, j, s) for f, j, s in pairs if toks[f] in feats]
             if not cands:  # a known feature within WINDOW words of an opinion word
-                ops = [j for j, w in enumerate(toks) if w in lex]
                 for f, w in enumerate(toks):
                     if w in feats:
-                        near = [j for j in ops if abs(j - f) <= WINDOW]
+                        near = [j for j in opinions if abs(j - f) <= WINDOW]
                         if near:
                             cands.append((f, min(near, key=lambda j: abs(j - f)), 1))
             for f, j, s in cands:
                 key = (s, feats[toks[f]])
                 if best is None or key > best[0]:
-                    best = (key, Extraction(toks[f], toks[j], " ".join(toks), self._sentiment(toks, j), s))
+                    best = (key, Extraction(toks[f], toks[j], sentence, self._sentiment(toks, j), s))
         return None if best is None else best[1]

@@ -27,14 +27,21 @@ Each count goes into the manifest (`source.duplicates`) and the import summary. 
 from __future__ import annotations
 
 import ast
+import functools
+import hashlib
 import json
+import marshal
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from explainbench.data.errors import DataError
 from explainbench.data.extractor import OpinionExtractor
 from explainbench.data.fingerprint import source_sha256
+from explainbench.data.parallel import default_workers, in_order
 from explainbench.data.schema import records_table
 from explainbench.data.sources.readers import BadLine, BadLines, check_path, decode_line, iter_raw_lines
 from explainbench.data.store import PrepareOptions, write_dataset
@@ -226,6 +233,7 @@ def iter_reviews(
 
 
 DUPLICATE_POLICIES = ("drop", "error")
+RAW_COLUMNS = ("user_id", "item_id", "rating", "explanation", "feature", "adjective", "sentiment")
 
 
 @dataclass
@@ -246,32 +254,29 @@ class Duplicates:
         self._pairs: set[int] = set()
         self._user_texts: set[int] = set()
 
-    @staticmethod
-    def _key(*parts: str) -> int:
-        return hash(parts)
-
-    def keep(self, review: RawReview) -> bool:
-        """Whether review is kept (policy "drop"); records it. Under "error" every review is kept here
-        and repeated pairs are refused after extraction, as before."""
+    def keep(self, user: str, item: str, text_key: int | None) -> bool:
+        """Whether a review is kept (policy "drop"); records it. text_key: `text_key(text)`, None for
+        an empty text. Under "error" every review is kept here and repeated pairs are refused after
+        extraction, as before."""
         if self.policy == "error":
             return True
-        text = " ".join(review.text.split())
-        triple = self._key(review.user, review.item, text)
+        triple = hash((user, item, text_key))
         if triple in self._texts:
             self.exact_repeats += 1
             return False
         self._texts.add(triple)
-        pair = self._key(review.user, review.item)
+        pair = hash((user, item))
         if pair in self._pairs:
             self.pair_repeats += 1
             return False
         self._pairs.add(pair)  # the pair's first review decides it, kept or not
-        user_text = self._key(review.user, text)
-        if text and user_text in self._user_texts:
+        if text_key is None:
+            return True
+        user_text = hash((user, text_key))
+        if user_text in self._user_texts:
             self.cross_item_repeats += 1
             return False
-        if text:
-            self._user_texts.add(user_text)
+        self._user_texts.add(user_text)
         return True
 
     def to_dict(self) -> dict[str, int | str]:
@@ -282,6 +287,138 @@ class Duplicates:
             "cross_item_repeats": self.cross_item_repeats,
             "dropped": self.exact_repeats + self.pair_repeats + self.cross_item_repeats,
         }
+
+
+def text_key(text: str) -> int | None:
+    """A stable 64-bit key of a review's text with white space normalised (None for an empty text): the
+    same in every process, so worker processes can compute it."""
+    norm = " ".join(text.split())
+    if not norm:
+        return None
+    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+CHUNK_LINES = 2000  # reviews per task of a worker process
+
+
+def _scan_task(task: tuple[str | None, int, list, str]) -> list[tuple]:
+    """Pass 1 for a chunk of reviews (in a worker process, or in this one): parse and scan each review
+    once; the candidate sentences go to the chunk's spill file, the rest back to the caller.
+
+    task: (kind, max_words, items, spill path): items are (line number, raw bytes) of a line format
+    `kind`, or (where, user, item, rating, text) already parsed (kind None). Returns per item
+    (where, user, item, text key, feature candidates), or (where, None, reason, fix) for a bad line;
+    the spill holds (user, item, rating, candidate sentences) per good item, in order."""
+    kind, max_words, items, spill = task
+    extractor = _extractor(max_words)
+    light: list[tuple] = []
+    heavy: list[tuple] = []
+    parser, literal_ok = LINE_PARSERS[kind] if kind is not None else (None, False)
+    for entry in items:
+        if parser is None:
+            where, user, item, rating, text = entry
+        else:
+            where, raw = entry
+            try:
+                user, item, rating, text = parser(_parse_object(decode_line(raw), literal_ok))
+            except BadLine as exc:
+                light.append((where, None, exc.reason, exc.fix))
+                continue
+        found, candidates = extractor.scan(text)
+        light.append((where, user, item, text_key(text), found))
+        heavy.append((user, item, rating, candidates))
+    Path(spill).write_bytes(marshal.dumps(heavy))  # plain tuples of str, int and float; our own file
+    return light
+
+
+def _choose_task(task: tuple[str, bytes, dict[str, int], int]) -> tuple[pa.Table | None, int, list[int]]:
+    """Pass 2 for a chunk: each kept review's sentence from its spilled candidates, with the learned
+    feature vocabulary. task: (spill path, keep flag per good review, features, max_words). Returns the
+    chunk's records (None if none), how many kept reviews have no sentence, and for each record the
+    number of its review among the chunk's kept ones."""
+    spill, keep, features, max_words = task
+    extractor = OpinionExtractor.with_features(features, max_words=max_words)
+    cols: dict[str, list] = {c: [] for c in RAW_COLUMNS}
+    no_sentence = 0
+    rows: list[int] = []
+    k = -1
+    spilled = marshal.loads(Path(spill).read_bytes())
+    for kept, (user, item, rating, candidates) in zip(keep, spilled, strict=True):
+        if not kept:
+            continue
+        k += 1
+        found = extractor.choose(candidates)
+        if found is None:
+            no_sentence += 1
+            continue
+        rows.append(k)
+        cols["user_id"].append(user)
+        cols["item_id"].append(item)
+        cols["rating"].append(rating)
+        cols["explanation"].append(found.sentence)
+        cols["feature"].append(found.feature)
+        cols["adjective"].append(found.adjective)
+        cols["sentiment"].append(found.sentiment)
+    return (records_table(cols) if cols["user_id"] else None), no_sentence, rows
+
+
+@functools.lru_cache(maxsize=4)
+def _extractor(max_words: int) -> OpinionExtractor:
+    """A scanning extractor per process (scan needs the lexicon and max_words, not the counts)."""
+    return OpinionExtractor(max_words=max_words)
+
+
+def _tasks(
+    kind: str, path: Path, max_words: int, skip_bad: bool, bad: BadLines, spill: Path
+) -> Iterator[tuple]:
+    """The file's reviews in chunks of CHUNK_LINES as _scan_task's tasks, in file order. A reader's
+    error (a truncated gzip) comes after the chunk of the lines read before it."""
+    if kind == "tripadvisor" and _is_json_document(path):
+        reviews = _iter_tripadvisor_documents(path, skip_bad, bad)
+        items: Iterator = ((r.where, r.user, r.item, r.rating, r.text) for r in reviews)
+        task_kind = None
+    else:
+        items, task_kind = iter_raw_lines(path), kind
+    chunk: list = []
+    n = 0
+    try:
+        for entry in items:
+            chunk.append(entry)
+            if len(chunk) == CHUNK_LINES:
+                yield (task_kind, max_words, chunk, str(spill / f"{n}.bin"))
+                chunk, n = [], n + 1
+    except DataError:
+        if chunk:
+            yield (task_kind, max_words, chunk, str(spill / f"{n}.bin"))
+        raise
+    if chunk:
+        yield (task_kind, max_words, chunk, str(spill / f"{n}.bin"))
+
+
+def _refuse_repeated_pairs(
+    table: pa.Table, places: list, seen: dict[tuple[str, str], object], where: Callable, skip_bad: bool
+) -> tuple[pa.Table, int]:
+    """--duplicates error: a (user, item) pair seen before stops the import naming both places, or
+    (skip_bad) is dropped and counted. places: where the table's reviews are, row by row."""
+    users, items = table.column("user_id").to_pylist(), table.column("item_id").to_pylist()
+    mask, dropped = [], 0
+    for user, item, place in zip(users, items, places, strict=True):
+        pair = (user, item)
+        if pair in seen:
+            if not skip_bad:
+                raise DataError(
+                    f"{where(place)}: user {user!r} reviews item {item!r} again "
+                    f"(first at {where(seen[pair])}); "
+                    "each (user, item) pair may occur once under --duplicates error: remove the "
+                    "duplicate, pass --skip-bad to keep the first, or drop repeats (--duplicates drop, "
+                    "the default)"
+                )
+            dropped += 1
+            mask.append(False)
+            continue
+        seen[pair] = place
+        mask.append(True)
+    return (table if all(mask) else table.filter(pa.array(mask))), dropped
 
 
 def import_raw(
@@ -296,57 +433,71 @@ def import_raw(
     force: bool = False,
     min_feature_count: int = 3,
     max_features: int = 2000,
+    workers: int | None = None,
 ) -> Path:
     """Extract one sentence per review, filter, split and store as dataset `name`.
 
     duplicates: "drop" (the default; the module docstring's rule) or "error" (a repeated (user, item)
-    pair stops the import, unless skip_bad, which keeps the first)."""
+    pair stops the import, unless skip_bad, which keeps the first).
+    workers: processes that parse, scan and choose (None: `default_workers`; 1: this process). The
+    dataset does not depend on it.
+
+    Pass 1 streams the file in chunks: the workers parse and tokenise each review once and spill its
+    candidate sentences to a temporary file per chunk; here, in file order, bad lines are reported,
+    the duplicate rule is applied and the kept reviews' feature candidates are counted. Pass 2 has the
+    workers choose each kept review's sentence with the learned feature vocabulary. Memory holds a few
+    chunks of reviews, the duplicate keys and the records."""
+    if kind not in LINE_PARSERS:
+        raise DataError(f"unknown raw source {kind!r}; choose one of {', '.join(RAW_SOURCES)}")
     path = check_path(path)
     dup = Duplicates(duplicates)
     bad = BadLines()
     extractor = OpinionExtractor(min_count=min_feature_count, max_features=max_features)
+    workers = default_workers(path) if workers is None else max(1, workers)
+
+    def where(w: int | str) -> str:
+        return w if isinstance(w, str) else f"{path}:{w}"
+
     n_reviews = 0
-    first_pass = Duplicates(duplicates)
-    for review in iter_reviews(kind, path, skip_bad=skip_bad, bad=bad):  # pass 1: feature vocabulary
-        n_reviews += 1
-        if first_pass.keep(review):  # a repeated review does not count twice for the features
-            extractor.observe(review.text)
-    if n_reviews == 0:
-        raise DataError(f"{path}: holds no reviews; check that this is a {kind} review file")
-    cols: dict[str, list] = {
-        c: [] for c in ("user_id", "item_id", "rating", "explanation", "feature", "adjective", "sentiment")
-    }
-    seen: dict[tuple[str, str], str] = {}
-    no_sentence = 0
-    duplicates = 0
-    for review in iter_reviews(kind, path, skip_bad=skip_bad, bad=BadLines()):  # pass 2: extraction
-        if not dup.keep(review):
-            continue
-        found = extractor.extract(review.text)
-        if found is None:
-            no_sentence += 1
-            continue
-        pair = (review.user, review.item)
-        if pair in seen:
-            if not skip_bad:
-                raise DataError(
-                    f"{review.where}: user {review.user!r} reviews item {review.item!r} again "
-                    f"(first at {seen[pair]}); "
-                    "each (user, item) pair may occur once under --duplicates error: remove the "
-                    "duplicate, pass --skip-bad to keep the first, or drop repeats (--duplicates drop, "
-                    "the default)"
-                )
-            duplicates += 1
-            continue
-        seen[pair] = review.where
-        cols["user_id"].append(review.user)
-        cols["item_id"].append(review.item)
-        cols["rating"].append(review.rating)
-        cols["explanation"].append(found.sentence)
-        cols["feature"].append(found.feature)
-        cols["adjective"].append(found.adjective)
-        cols["sentiment"].append(found.sentiment)
-    if not cols["user_id"]:
+    keeps: list[tuple[str, bytes, list]] = []  # per chunk: spill file, keep flags, places of the kept
+    with tempfile.TemporaryDirectory(prefix="explainbench-import-") as spill:
+        tasks = _tasks(kind, path, extractor.max_words, skip_bad, bad, Path(spill))
+        for n, light in enumerate(in_order(_scan_task, tasks, workers)):  # pass 1
+            flags = bytearray()
+            places = []
+            for r in light:
+                if r[1] is None:
+                    _fail_or_skip(BadLine(r[2], r[3]), where(r[0]), skip_bad, bad)
+                    continue
+                n_reviews += 1
+                w, user, item, key, found = r
+                kept = dup.keep(user, item, key)
+                if kept:  # a repeated review does not count twice for the features
+                    extractor.count(found)
+                    if dup.policy == "error":  # messages about repeated pairs name both places
+                        places.append(w)
+                flags.append(kept)
+            keeps.append((str(Path(spill) / f"{n}.bin"), bytes(flags), places))
+        if n_reviews == 0:
+            raise DataError(f"{path}: holds no reviews; check that this is a {kind} review file")
+        features = extractor.features
+        chosen = in_order(
+            _choose_task, ((f, k, features, extractor.max_words) for f, k, _ in keeps), workers
+        )
+        tables: list[pa.Table] = []
+        seen: dict[tuple[str, str], object] = {}
+        no_sentence = 0
+        duplicates = 0
+        for (table, missing, rows), (_, _, places) in zip(chosen, keeps, strict=True):  # pass 2
+            no_sentence += missing
+            if table is None:
+                continue
+            if dup.policy == "error":  # repeated pairs are refused (or, with skip_bad, dropped) here
+                table, dropped = _refuse_repeated_pairs(table, [places[k] for k in rows], seen, where,
+                                                        skip_bad)
+                duplicates += dropped
+            tables.append(table)
+    if not tables:
         raise DataError(
             f"{path}: none of the {n_reviews} reviews has a feature-opinion sentence; nothing to import"
         )
@@ -371,7 +522,7 @@ def import_raw(
     }
     return write_dataset(
         name,
-        records_table(cols),
+        pa.concat_tables(tables),
         source=source,
         options=options or PrepareOptions(),
         home=home,
