@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 from learning import item_fixes_text
-from tiny_gpt2 import save_tiny_gpt2
 
 from baselines.pepler import Pepler, PeplerConfig, PeplerD, PeplerDConfig, PeplerMF, PeplerMLP
 from baselines.pepler.gpt2 import GPT2Words, gpt2_tokenizer, locate
+from baselines.pepler.tiny import save_tiny_gpt2
 from explainbench.api.explainer import ExplainContext, ExplainRequest, NotReadyError
 from explainbench.data import load_split
 from explainbench.data.tokenizer import ExplanationTokenizer
@@ -123,3 +123,32 @@ def test_cli_runs_with_a_local_model_and_stops_cleanly_without(
     assert len(lines) == 1, failed.stderr
     assert "pretrained=gpt2" in lines[0] and "not on this machine" in lines[0], failed.stderr
     assert sorted(p.name for p in (home / "runs").rglob("*")) == before  # nothing written
+
+
+def test_the_pretrained_files_are_in_the_run_identity(home: Path, tmp_path: Path) -> None:
+    """Other weights under the same folder name make another run; the same files, the same run."""
+    from explainbench.data import load_manifest
+    from explainbench.runner.run import RunSpec, run_identity
+
+    manifest = load_manifest("synthetic-tiny", home)
+    texts = list(load_split("synthetic-tiny", 1, home=home)["train"]["explanation"])
+
+    def run_id(seed: int) -> str:
+        save_tiny_gpt2(tmp_path / "gpt2", texts, seed=seed)
+        spec = RunSpec("pepler", "synthetic-tiny", PeplerConfig(pretrained=str(tmp_path / "gpt2")), home=home)
+        return run_identity(spec, manifest).run_id
+
+    first = run_id(0)
+    assert run_id(0) == first and run_id(1) != first
+
+
+def test_the_tiny_gpt2_command_builds_from_the_training_split(home: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "EXPLAINBENCH_HOME": str(home), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "baselines.pepler.tiny", "--data", "synthetic-tiny",
+                          "--out", str(tmp_path / "g"), "--vocab-size", "300", "--n-embd", "16"],
+                         env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "--set pretrained=" in out.stdout and locate(str(tmp_path / "g")) == tmp_path / "g"
+    words = set(" ".join(load_split("synthetic-tiny", 1, home=home)["train"]["explanation"]).split())
+    vocab = set(json.loads((tmp_path / "g" / "tokenizer.json").read_text())["model"]["vocab"])
+    assert any(("Ġ" + w) in vocab for w in words)  # the BPE learned the training text's words

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from baselines.pepler.config import PeplerConfig, PeplerDConfig, PeplerMFConfig, PeplerMLPConfig
-from baselines.pepler.gpt2 import GPT2Words, gpt2_tokenizer, locate
+from baselines.pepler.gpt2 import GPT2Words, folder_digest, gpt2_tokenizer, locate
 from baselines.pepler.model import PeplerModule
 from baselines.pepler.prompts import PromptTable
 from explainbench.api.explainer import ExplainContext, ExplainerConfig
@@ -34,6 +34,11 @@ class Pepler(NeuralExplainer):
     @classmethod
     def check_ready(cls, config: ExplainerConfig) -> None:
         locate(str(getattr(config, "pretrained", "gpt2")))
+
+    @classmethod
+    def identity_inputs(cls, config: ExplainerConfig) -> dict[str, str]:
+        """The digest of the pretrained model and tokenizer files: other weights, another run."""
+        return {"pretrained": folder_digest(locate(str(getattr(config, "pretrained", "gpt2"))))}
 
     # -- building -----------------------------------------------------------------------------------
     def prompt_table(self, train: datasets.Dataset, tokenizer: GPT2Words) -> PromptTable | None:

@@ -8,6 +8,8 @@ the files before any work starts and answers a machine without them in one line.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,27 @@ _FORMAT = "explainbench-pepler-tokenizer/1"
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 _FILES = ["config.json", "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json",
           "special_tokens_map.json", "generation_config.json", *_WEIGHTS]
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over the model and tokenizer files of a pretrained folder (name and content of each of
+    _FILES present, in order): what a run's identity records for `pretrained` (the Hub id or the folder
+    path alone would not tell two sets of weights apart)."""
+    folder = folder.resolve()
+    stamp = tuple((f, (folder / f).stat().st_size, (folder / f).stat().st_mtime_ns)
+                  for f in _FILES if (folder / f).is_file())
+    return _digest(folder, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(folder: Path, stamp: tuple) -> str:  # stamp (names, sizes, times) keys the cache
+    h = hashlib.sha256()
+    for name, _, _ in stamp:
+        h.update(name.encode() + b"\0")
+        with open(folder / name, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
 
 
 def locate(pretrained: str) -> Path:

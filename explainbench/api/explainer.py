@@ -99,6 +99,14 @@ class Explainer(ABC):
         anything; the default has nothing to check."""
         return None
 
+    @classmethod
+    def identity_inputs(cls, config: ExplainerConfig) -> dict[str, str]:
+        """What besides config, code and data fixes this explainer's output: files it reads that the
+        config only names (pretrained weights in a folder or a Hub snapshot), as name -> digest. It goes
+        into the run's identity, so that other weights under the same name make another run. Called
+        after check_ready; the default reads nothing."""
+        return {}
+
     @abstractmethod
     def fit(
         self,

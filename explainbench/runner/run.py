@@ -347,6 +347,13 @@ class RunIdentity:
     code_sha256: str
 
 
+def _identity_inputs(cls: type, spec: RunSpec) -> dict[str, str]:
+    try:
+        return cls.identity_inputs(spec.config)
+    except NotReadyError as exc:  # e.g. pretrained weights that are not on this machine
+        raise RunError(f"{spec.model}: {exc}") from None
+
+
 def run_identity(spec: RunSpec, manifest: dict[str, Any]) -> RunIdentity:
     """The generation key, scoring key and run id of a spec (see store.generation_key, store.run_id_for)."""
     from explainbench.api.provenance import package_versions
@@ -368,6 +375,7 @@ def run_identity(spec: RunSpec, manifest: dict[str, Any]) -> RunIdentity:
         model_code=model_code,
         versions=versions,
         world_size=spec.world_size,
+        inputs=_identity_inputs(cls, spec),
     )
     scoring = store.scoring_key(n_boot=spec.n_boot, boot_seed=spec.boot_seed, meteor=spec.meteor,
                                 bertscore=spec.bertscore)

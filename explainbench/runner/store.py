@@ -62,12 +62,16 @@ def generation_key(
     model_code: Path | None = None,
     versions: dict[str, str] | None = None,
     world_size: int = 1,
+    inputs: dict[str, str] | None = None,
 ) -> str:
     """sha256 of everything that fixes the generated samples: model, dataset fingerprint, split,
     resolved config (seed and precision included), --limit, the cold-start policy, the explainbench
     and plugin versions, the code hash of the model's folder, explainbench/engine and the tokenizer,
-    and the number of data-parallel processes when there are several (their dropout streams differ from
-    one process's). Two runs with the same key train the same model and generate the same samples."""
+    the number of data-parallel processes when there are several (their dropout streams differ from
+    one process's), and the digests of the files the explainer reads beyond its config (inputs:
+    Explainer.identity_inputs, e.g. pretrained weights). Two runs with the same key train the same
+    model and generate the same samples. (world_size 1 and no inputs leave the key as it was before
+    either existed.)"""
     from explainbench.api.provenance import code_sha256
 
     roots = ([model_code] if model_code is not None else []) + list(GENERATION_CODE)
@@ -83,6 +87,7 @@ def generation_key(
             "versions": dict(sorted((versions or {}).items())),
             "code": code_sha256(roots),
             **({"world_size": int(world_size)} if world_size > 1 else {}),
+            **({"inputs": dict(sorted(inputs.items()))} if inputs else {}),
         }
     )
 
