@@ -152,3 +152,18 @@ def test_the_tiny_gpt2_command_builds_from_the_training_split(home: Path, tmp_pa
     words = set(" ".join(load_split("synthetic-tiny", 1, home=home)["train"]["explanation"]).split())
     vocab = set(json.loads((tmp_path / "g" / "tokenizer.json").read_text())["model"]["vocab"])
     assert any(("Ġ" + w) in vocab for w in words)  # the BPE learned the training text's words
+
+
+def test_tiny_local_builds_the_model_in_the_run(home: Path) -> None:
+    """pretrained=tiny-local: no folder, no network; the run builds its GPT-2 from the training split,
+    and the same command again finds the same run (the same identity)."""
+    sets = [x for k, v in {**TINY, "pretrained": "tiny-local"}.items() for x in ("--set", f"{k}={v}")]
+    args = ("run", "--model", "pepler-d", "--data", "synthetic-tiny", *sets, "--limit", "20", "--n-boot", "10",
+            "--no-meteor", "--no-progress")
+    ran = _cli(home, *args)
+    assert ran.returncode == 0, ran.stderr
+    (path,) = (home / "runs" / "synthetic-tiny" / "split-1" / "pepler-d").glob("*/results.json")
+    results = json.loads(path.read_text())
+    assert results["config"]["pretrained"] == "tiny-local" and results["n"]["effective"] == 20
+    again = _cli(home, *args)
+    assert again.returncode == 0 and len(list(path.parent.parent.glob("*/results.json"))) == 1

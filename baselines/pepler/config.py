@@ -20,7 +20,9 @@ class PeplerConfig(NeuralConfig):
     in one stage (prompt_stage false), which the registered pepler-mf and pepler-mlp set.
     """
 
-    pretrained: str = "gpt2"  # a Hub id or a local folder (save_pretrained) holding the model and tokenizer
+    # a Hub id or a local folder (save_pretrained) holding the model and tokenizer; or tiny-local: a tiny
+    # GPT-2 with random weights built from the training split (baselines/pepler/tiny.py), a pipeline check
+    pretrained: str = "gpt2"
     prompt_stage: bool = True  # main.py: a first stage with GPT-2 frozen
     rating_reg: str = "none"  # none | mf | mlp (reg.py's --use_mf / default MLP)
     rating_weight: float = 0.01  # reg.py --rating_reg

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -10,6 +11,7 @@ from baselines.pepler.config import PeplerConfig, PeplerDConfig, PeplerMFConfig,
 from baselines.pepler.gpt2 import GPT2Words, folder_digest, gpt2_tokenizer, locate
 from baselines.pepler.model import PeplerModule
 from baselines.pepler.prompts import PromptTable
+from baselines.pepler.tiny import TINY_LOCAL, TINY_LOCAL_SIZES, save_tiny_gpt2
 from explainbench.api.explainer import ExplainContext, ExplainerConfig
 from explainbench.data.vocab import Vocab
 from explainbench.engine.module import ExplainerModule, NeuralConfig
@@ -33,12 +35,19 @@ class Pepler(NeuralExplainer):
 
     @classmethod
     def check_ready(cls, config: ExplainerConfig) -> None:
-        locate(str(getattr(config, "pretrained", "gpt2")))
+        pretrained = str(getattr(config, "pretrained", "gpt2"))
+        if pretrained != TINY_LOCAL:
+            locate(pretrained)
 
     @classmethod
     def identity_inputs(cls, config: ExplainerConfig) -> dict[str, str]:
-        """The digest of the pretrained model and tokenizer files: other weights, another run."""
-        return {"pretrained": folder_digest(locate(str(getattr(config, "pretrained", "gpt2"))))}
+        """The digest of the pretrained model and tokenizer files: other weights, another run. A
+        tiny-local GPT-2 is made from what the identity already holds (the training split, the seed,
+        and baselines/pepler's code), so its name is its identity."""
+        pretrained = str(getattr(config, "pretrained", "gpt2"))
+        if pretrained == TINY_LOCAL:
+            return {"pretrained": TINY_LOCAL}
+        return {"pretrained": folder_digest(locate(pretrained))}
 
     # -- building -----------------------------------------------------------------------------------
     def prompt_table(self, train: datasets.Dataset, tokenizer: GPT2Words) -> PromptTable | None:
@@ -48,7 +57,12 @@ class Pepler(NeuralExplainer):
     def prepare(self, train: datasets.Dataset, context: ExplainContext) -> None:
         from transformers import GPT2Config
 
-        folder = locate(self.config.pretrained)
+        if self.config.pretrained == TINY_LOCAL:  # built from the training text, seeded by the run's seed
+            self._tiny = tempfile.TemporaryDirectory(prefix="pepler-tiny-gpt2-")
+            folder = save_tiny_gpt2(Path(self._tiny.name), train["explanation"], seed=self.config.seed,
+                                    **TINY_LOCAL_SIZES)
+        else:
+            folder = locate(self.config.pretrained)
         self._pretrained_folder = folder
         model_config = GPT2Config.from_pretrained(str(folder)).to_dict()
         words = GPT2Words(gpt2_tokenizer(folder), context.tokenizer, model_config)
@@ -95,9 +109,13 @@ class Pepler(NeuralExplainer):
             self.train_batches(train_records), self.val_batches(val_records)
         )
         self._pretrained_folder = None
+        if self._tiny is not None:
+            self._tiny.cleanup()
+            self._tiny = None
         return self
 
     _train: Any = None
+    _tiny: Any = None  # the temporary folder of a tiny-local GPT-2 while fitting
     prompt_result: Any = None
 
 

@@ -5,6 +5,7 @@ and this project's leaderboard rows labelled `pretrained: tiny-local`). Such run
 training split it saw.
 
     python -m baselines.pepler.tiny --data synthetic --split 1 --out DIR   # then --set pretrained=DIR
+    explainbench run --model pepler --data synthetic --set pretrained=tiny-local  # the same, built in the run
 
 The BPE is trained on the split's training explanations only (no validation or test text), and the
 weights are drawn with --seed: the same data, split and options give the same files, and their
@@ -14,6 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+
+# `pretrained: tiny-local` builds this GPT-2 from the run's training split (seeded by the run's seed)
+# instead of loading one: PEPLER's pipeline anywhere, offline. Not PEPLER's numbers.
+TINY_LOCAL = "tiny-local"
+TINY_LOCAL_SIZES = {"vocab_size": 2000, "n_embd": 64, "n_layer": 2, "n_head": 2, "n_positions": 128}
 
 
 def save_tiny_gpt2(
@@ -50,11 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", required=True, help="a prepared dataset (explainbench data list)")
     ap.add_argument("--split", type=int, default=1)
     ap.add_argument("--out", type=Path, required=True, help="the folder to write (then --set pretrained=OUT)")
-    ap.add_argument("--vocab-size", type=int, default=2000)
-    ap.add_argument("--n-embd", type=int, default=64)
-    ap.add_argument("--n-layer", type=int, default=2)
-    ap.add_argument("--n-head", type=int, default=2)
-    ap.add_argument("--n-positions", type=int, default=128)
+    ap.add_argument("--vocab-size", type=int, default=TINY_LOCAL_SIZES["vocab_size"])
+    ap.add_argument("--n-embd", type=int, default=TINY_LOCAL_SIZES["n_embd"])
+    ap.add_argument("--n-layer", type=int, default=TINY_LOCAL_SIZES["n_layer"])
+    ap.add_argument("--n-head", type=int, default=TINY_LOCAL_SIZES["n_head"])
+    ap.add_argument("--n-positions", type=int, default=TINY_LOCAL_SIZES["n_positions"])
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 

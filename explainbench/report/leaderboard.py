@@ -225,6 +225,9 @@ SCALE_NOTES = {
     "MVAE at the paper's sizes with its schedule scaled to the dataset (recipes/mvae/default.yaml)",
     "cpu-small": "CPU-sized models and budgets (recipes/*/default.yaml): the same structures, smaller and "
     "shorter; not comparable with published numbers",
+    "tiny-local": "PEPLER and PEPLER-D on a tiny GPT-2 with random weights and a BPE of the training split, "
+    "built in each run (no pretrained weights on this machine; recipes/leaderboard/pepler-tiny-local.yaml): "
+    "these rows measure the pipeline, not PEPLER, whose point is the pretrained language model",
 }
 
 
