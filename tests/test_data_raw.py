@@ -375,10 +375,10 @@ def test_workers_give_the_same_dataset(mi_raw: Path, shared_data: Path, tmp_path
 def test_first_error_in_file_order_with_workers(workers: str, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A bad line before a truncated end is reported first, however far the reader ran ahead; with
-    --skip-bad the truncation is. Chunks of 5 lines, so that the reader is chunks ahead of the workers."""
+    --skip-bad the truncation is. Blocks of a few lines, so that the reader is blocks ahead of the workers."""
     from explainbench.data.sources import raw
 
-    monkeypatch.setattr(raw, "CHUNK_LINES", 5)
+    monkeypatch.setattr(raw, "CHUNK_BYTES", 600)
     lines = amazon_lines(n_users=40, literal=False)
     lines.insert(41, '{"reviewerID": "U9", "asin": ')  # line 42
     head = gzip.compress(("\n".join(lines[:43]) + "\n").encode())  # a whole first gzip member

@@ -318,20 +318,31 @@ class OpinionExtractor:
 
         Per sentence, its pattern pairs whose feature is known score 3 (copula) or 2 (modifier); a
         sentence with none offers each known feature within WINDOW words of an opinion word (score 1,
-        the nearest opinion word). The highest (score, feature frequency) wins, the earlier on ties."""
+        the nearest opinion word). The highest (score, feature frequency) wins, the earlier on ties. So
+        the nearby features are looked at only when no sentence has a known pattern pair: they could
+        not win against one."""
         feats = self.features
-        best: tuple[tuple[int, int], Extraction] | None = None
-        for sentence, pairs, opinions in candidates:
+        best: tuple[tuple[int, int], int, int, int] | None = None  # key, sentence, feature, opinion
+        for k, (sentence, pairs, _) in enumerate(candidates):
+            if not pairs:
+                continue
             toks = sentence.split()
-            cands = [(f, j, s) for f, j, s in pairs if toks[f] in feats]
-            if not cands:  # a known feature within WINDOW words of an opinion word
+            for f, j, s in pairs:
+                n = feats.get(toks[f])
+                if n is not None and (best is None or (s, n) > best[0]):
+                    best = ((s, n), k, f, j)
+        if best is None:  # a known feature within WINDOW words of an opinion word
+            for k, (sentence, _, opinions) in enumerate(candidates):
+                toks = sentence.split()
                 for f, w in enumerate(toks):
-                    if w in feats:
-                        near = [j for j in opinions if abs(j - f) <= WINDOW]
-                        if near:
-                            cands.append((f, min(near, key=lambda j: abs(j - f)), 1))
-            for f, j, s in cands:
-                key = (s, feats[toks[f]])
-                if best is None or key > best[0]:
-                    best = (key, Extraction(toks[f], toks[j], sentence, self._sentiment(toks, j), s))
-        return None if best is None else best[1]
+                    n = feats.get(w)
+                    if n is None:
+                        continue
+                    near = [j for j in opinions if abs(j - f) <= WINDOW]
+                    if near and (best is None or (1, n) > best[0]):
+                        best = ((1, n), k, f, min(near, key=lambda j: abs(j - f)))
+        if best is None:
+            return None
+        (score, _), k, f, j = best
+        toks = candidates[k][0].split()
+        return Extraction(toks[f], toks[j], candidates[k][0], self._sentiment(toks, j), score)

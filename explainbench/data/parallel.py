@@ -1,19 +1,22 @@
 """Ordered parallel map over worker processes, for the importers' per-chunk work.
 
-`in_order(fn, tasks, workers)` yields fn(task) for each task in order, computing them in `workers`
-processes with at most two tasks per worker in flight, so that a reader feeding `tasks` stays a
-bounded distance ahead. An exception raised by the task iterator itself (a truncated input) is
-re-raised only after the results of every task read before it, so that the first error in input
-order is the one a caller reports. workers <= 1 runs everything in this process.
+`WorkerPool(workers).map(fn, tasks)` (or `in_order(fn, tasks, workers)`, with a pool of its own)
+yields fn(task) for each task in order, computing them in `workers` processes with at most two tasks
+per worker in flight, so that a reader feeding `tasks` stays a bounded distance ahead. An exception
+raised by the task iterator itself (a truncated input) is re-raised only after the results of every
+task read before it, so that the first error in input order is the one a caller reports. workers <= 1
+runs everything in this process.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +25,20 @@ R = TypeVar("R")
 
 PARALLEL_MIN_BYTES = 4 << 20  # inputs smaller than this are worked on in this process
 MAX_WORKERS = 8
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused for a block that makes many objects and no cycles (a
+    chunk's tuples of strings): its runs over the young objects cost the importer's scan 10-15%.
+    Reference counting still frees everything; the collector's state is restored after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def available_cpus() -> int:
@@ -43,19 +60,40 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if fork else "spawn")
 
 
-def in_order(fn: Callable[[T], R], tasks: Iterable[T], workers: int) -> Iterator[R]:
-    """fn(task) for each task, in order; in `workers` processes when workers > 1 (module docstring)."""
-    tasks = iter(tasks)
-    if workers <= 1:
-        for task in tasks:
-            yield fn(task)
-        return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+class WorkerPool:
+    """`workers` processes started once (forked while the caller is still small) for several ordered
+    maps: a pool forked late, from a process holding hundreds of MB of objects, ran the same tasks
+    several times slower (copy-on-write of the parent's pages). workers <= 1: no processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            # start them now, before the caller's memory grows (the executor forks on demand)
+            for future in [self._pool.submit(os.getpid) for _ in range(self.workers)]:
+                future.result()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """fn(task) for each task, in order (module docstring)."""
+        tasks = iter(tasks)
+        if self._pool is None:
+            for task in tasks:
+                yield fn(task)
+            return
         pending: deque = deque()
         failure: BaseException | None = None
         try:
             while True:
-                while failure is None and len(pending) < 2 * workers:
+                while failure is None and len(pending) < 2 * self.workers:
                     try:
                         task = next(tasks)
                     except StopIteration:
@@ -63,7 +101,7 @@ def in_order(fn: Callable[[T], R], tasks: Iterable[T], workers: int) -> Iterator
                     except Exception as exc:  # the reader's error: after the tasks read before it
                         failure = exc
                         break
-                    pending.append(pool.submit(fn, task))
+                    pending.append(self._pool.submit(fn, task))
                 if not pending:
                     break
                 yield pending.popleft().result()
@@ -72,3 +110,9 @@ def in_order(fn: Callable[[T], R], tasks: Iterable[T], workers: int) -> Iterator
         finally:
             for future in pending:
                 future.cancel()
+
+
+def in_order(fn: Callable[[T], R], tasks: Iterable[T], workers: int) -> Iterator[R]:
+    """fn(task) for each task, in order, in a pool of its own (WorkerPool.map)."""
+    with WorkerPool(workers) as pool:
+        yield from pool.map(fn, tasks)

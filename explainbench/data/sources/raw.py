@@ -41,9 +41,17 @@ import pyarrow as pa
 from explainbench.data.errors import DataError
 from explainbench.data.extractor import OpinionExtractor
 from explainbench.data.fingerprint import source_sha256
-from explainbench.data.parallel import default_workers, in_order
+from explainbench.data.parallel import WorkerPool, default_workers, no_cycle_collection
 from explainbench.data.schema import records_table
-from explainbench.data.sources.readers import BadLine, BadLines, check_path, decode_line, iter_raw_lines
+from explainbench.data.sources.readers import (
+    BadLine,
+    BadLines,
+    check_path,
+    decode_line,
+    iter_raw_blocks,
+    iter_raw_lines,
+    split_lines,
+)
 from explainbench.data.store import PrepareOptions, write_dataset
 
 
@@ -298,39 +306,45 @@ def text_key(text: str) -> int | None:
     return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-CHUNK_LINES = 2000  # reviews per task of a worker process
+CHUNK_LINES = 2000  # reviews per task of a worker process (TripAdvisor documents)
+CHUNK_BYTES = 1 << 20  # bytes of whole lines per task of a worker process (line formats)
 
 
-def _scan_task(task: tuple[str | None, int, list, str]) -> list[tuple]:
+@no_cycle_collection()
+def _scan_task(task: tuple[str | None, int, object, str]) -> list[tuple]:
     """Pass 1 for a chunk of reviews (in a worker process, or in this one): parse and scan each review
     once; the candidate sentences go to the chunk's spill file, the rest back to the caller.
 
-    task: (kind, max_words, items, spill path): items are (line number, raw bytes) of a line format
-    `kind`, or (where, user, item, rating, text) already parsed (kind None). Returns per item
-    (where, user, item, text key, feature candidates), or (where, None, reason, fix) for a bad line;
-    the spill holds (user, item, rating, candidate sentences) per good item, in order."""
+    task: (kind, max_words, items, spill path): items are (number of the first line, a block of whole
+    lines) of a line format `kind`, or a list of (where, user, item, rating, text) already parsed (kind
+    None). Returns per review (where, user, item, text key, feature candidates), or (where, None,
+    reason, fix) for a bad line; the spill holds (user, item, rating, candidate sentences) per good
+    review, in order."""
     kind, max_words, items, spill = task
     extractor = _extractor(max_words)
     light: list[tuple] = []
     heavy: list[tuple] = []
-    parser, literal_ok = LINE_PARSERS[kind] if kind is not None else (None, False)
-    for entry in items:
-        if parser is None:
-            where, user, item, rating, text = entry
-        else:
-            where, raw = entry
+    if kind is None:
+        for where, user, item, rating, text in items:  # type: ignore[attr-defined]
+            found, candidates = extractor.scan(text)
+            light.append((where, user, item, text_key(text), found))
+            heavy.append((user, item, rating, candidates))
+    else:
+        parser, literal_ok = LINE_PARSERS[kind]
+        for where, raw in split_lines(*items):  # type: ignore[misc]
             try:
                 user, item, rating, text = parser(_parse_object(decode_line(raw), literal_ok))
             except BadLine as exc:
                 light.append((where, None, exc.reason, exc.fix))
                 continue
-        found, candidates = extractor.scan(text)
-        light.append((where, user, item, text_key(text), found))
-        heavy.append((user, item, rating, candidates))
+            found, candidates = extractor.scan(text)
+            light.append((where, user, item, text_key(text), found))
+            heavy.append((user, item, rating, candidates))
     Path(spill).write_bytes(marshal.dumps(heavy))  # plain tuples of str, int and float; our own file
     return light
 
 
+@no_cycle_collection()
 def _choose_task(task: tuple[str, bytes, dict[str, int], int]) -> tuple[pa.Table | None, int, list[int]]:
     """Pass 2 for a chunk: each kept review's sentence from its spilled candidates, with the learned
     feature vocabulary. task: (spill path, keep flag per good review, features, max_words). Returns the
@@ -371,28 +385,24 @@ def _extractor(max_words: int) -> OpinionExtractor:
 def _tasks(
     kind: str, path: Path, max_words: int, skip_bad: bool, bad: BadLines, spill: Path
 ) -> Iterator[tuple]:
-    """The file's reviews in chunks of CHUNK_LINES as _scan_task's tasks, in file order. A reader's
-    error (a truncated gzip) comes after the chunk of the lines read before it."""
-    if kind == "tripadvisor" and _is_json_document(path):
-        reviews = _iter_tripadvisor_documents(path, skip_bad, bad)
-        items: Iterator = ((r.where, r.user, r.item, r.rating, r.text) for r in reviews)
-        task_kind = None
-    else:
-        items, task_kind = iter_raw_lines(path), kind
+    """The file's reviews as _scan_task's tasks, in file order: blocks of about CHUNK_BYTES of whole
+    lines (TripAdvisor documents: CHUNK_LINES parsed reviews). A reader's error (a truncated gzip)
+    comes after the block of the lines read before it."""
+    if not (kind == "tripadvisor" and _is_json_document(path)):
+        for n, block in enumerate(iter_raw_blocks(path, CHUNK_BYTES)):  # a reader's error after its lines
+            yield (kind, max_words, block, str(spill / f"{n}.bin"))
+        return
+    reviews = _iter_tripadvisor_documents(path, skip_bad, bad)
+    items = ((r.where, r.user, r.item, r.rating, r.text) for r in reviews)
     chunk: list = []
     n = 0
-    try:
-        for entry in items:
-            chunk.append(entry)
-            if len(chunk) == CHUNK_LINES:
-                yield (task_kind, max_words, chunk, str(spill / f"{n}.bin"))
-                chunk, n = [], n + 1
-    except DataError:
-        if chunk:
-            yield (task_kind, max_words, chunk, str(spill / f"{n}.bin"))
-        raise
+    for entry in items:
+        chunk.append(entry)
+        if len(chunk) == CHUNK_LINES:
+            yield (None, max_words, chunk, str(spill / f"{n}.bin"))
+            chunk, n = [], n + 1
     if chunk:
-        yield (task_kind, max_words, chunk, str(spill / f"{n}.bin"))
+        yield (None, max_words, chunk, str(spill / f"{n}.bin"))
 
 
 def _refuse_repeated_pairs(
@@ -460,30 +470,29 @@ def import_raw(
 
     n_reviews = 0
     keeps: list[tuple[str, bytes, list]] = []  # per chunk: spill file, keep flags, places of the kept
-    with tempfile.TemporaryDirectory(prefix="explainbench-import-") as spill:
+    with WorkerPool(workers) as pool, tempfile.TemporaryDirectory(prefix="explainbench-import-") as spill:
         tasks = _tasks(kind, path, extractor.max_words, skip_bad, bad, Path(spill))
-        for n, light in enumerate(in_order(_scan_task, tasks, workers)):  # pass 1
+        for n, light in enumerate(pool.map(_scan_task, tasks)):  # pass 1
             flags = bytearray()
-            places = []
+            places: list = []
+            found: list[str] = []
             for r in light:
                 if r[1] is None:
                     _fail_or_skip(BadLine(r[2], r[3]), where(r[0]), skip_bad, bad)
                     continue
-                n_reviews += 1
-                w, user, item, key, found = r
-                kept = dup.keep(user, item, key)
+                kept = dup.keep(r[1], r[2], r[3])
                 if kept:  # a repeated review does not count twice for the features
-                    extractor.count(found)
+                    found += r[4]
                     if dup.policy == "error":  # messages about repeated pairs name both places
-                        places.append(w)
+                        places.append(r[0])
                 flags.append(kept)
+            n_reviews += len(flags)
+            extractor.count(found)  # each review's candidates are distinct: counts are review counts
             keeps.append((str(Path(spill) / f"{n}.bin"), bytes(flags), places))
         if n_reviews == 0:
             raise DataError(f"{path}: holds no reviews; check that this is a {kind} review file")
         features = extractor.features
-        chosen = in_order(
-            _choose_task, ((f, k, features, extractor.max_words) for f, k, _ in keeps), workers
-        )
+        chosen = pool.map(_choose_task, ((f, k, features, extractor.max_words) for f, k, _ in keeps))
         tables: list[pa.Table] = []
         seen: dict[tuple[str, str], object] = {}
         no_sentence = 0

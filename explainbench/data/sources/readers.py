@@ -59,30 +59,80 @@ def check_path(path: Path) -> Path:
     return path
 
 
-def iter_raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes without the newline) for each non-blank line of a plain or gzip file."""
+def _open(path: Path):
     path = check_path(path)
     if path.is_dir():
         raise DataError(f"{path}: is a folder; pass the review file itself")
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def _read_error(path: Path, exc: BaseException, lineno: int) -> DataError:
+    if isinstance(exc, EOFError):
+        return DataError(
+            f"{path}: the gzip stream ends early after line {lineno} (truncated download?); "
+            "download the file again"
+        )
+    if isinstance(exc, PermissionError):
+        return DataError(f"{path}: permission denied; make the file readable")
+    return DataError(f"{path}: unreadable gzip data after line {lineno} ({exc}); download the file again")
+
+
+_READ_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, PermissionError)
+
+
+def iter_raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw bytes without the newline) for each non-blank line of a plain or gzip file."""
     lineno = 0
     try:
-        fh = gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
-        with fh:
+        with _open(path) as fh:
             for lineno, line in enumerate(fh, 1):
                 line = line.rstrip(b"\r\n")
                 if line.strip():
                     yield lineno, line
-    except EOFError:
-        raise DataError(
-            f"{path}: the gzip stream ends early after line {lineno} (truncated download?); "
-            "download the file again"
-        ) from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise DataError(
-            f"{path}: unreadable gzip data after line {lineno} ({exc}); download the file again"
-        ) from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied; make the file readable") from None
+    except _READ_ERRORS as exc:
+        raise _read_error(Path(path), exc, lineno) from None
+
+
+READ_BYTES = 1 << 16  # one read of the file: what a truncated gzip loses at most besides its last line
+
+
+def iter_raw_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """(number of its first line, a block of whole lines) of about `size` bytes at a time, for workers
+    that split the lines themselves (`split_lines`): the reading process only counts line breaks. A
+    truncated gzip stream gives the whole lines read before it, then the DataError."""
+    lineno = 1  # the number of the block's first line
+    parts: list[bytes] = []
+    held = 0
+    try:
+        with _open(path) as fh:
+            while data := fh.read1(READ_BYTES):
+                parts.append(data)
+                held += len(data)
+                if held >= size:
+                    block = b"".join(parts)
+                    cut = block.rfind(b"\n") + 1
+                    if cut:
+                        yield lineno, block[:cut]
+                        lineno += block.count(b"\n", 0, cut)
+                    parts, held = [block[cut:]], len(block) - cut
+    except _READ_ERRORS as exc:
+        block = b"".join(parts)
+        cut = block.rfind(b"\n") + 1
+        if cut:
+            yield lineno, block[:cut]
+            lineno += block.count(b"\n", 0, cut)
+        raise _read_error(Path(path), exc, lineno - 1) from None
+    block = b"".join(parts)
+    if block:
+        yield lineno, block
+
+
+def split_lines(first: int, block: bytes) -> Iterator[tuple[int, bytes]]:
+    """iter_raw_lines over a block from iter_raw_blocks: (line number, bytes) of its non-blank lines."""
+    for lineno, line in enumerate(block.split(b"\n"), first):
+        line = line.rstrip(b"\r")
+        if line.strip():
+            yield lineno, line
 
 
 def decode_line(raw: bytes) -> str:
