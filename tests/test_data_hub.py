@@ -10,16 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from review_texts import REVIEW_TEXTS
+
 from explainbench.data import load_manifest
 
-TEXTS = [
-    "The strap is very sturdy. Shipping took a week.",
-    "Great tone for the money! I play it daily.",
-    "The strap was not comfortable at all.",
-    "I bought it for my son. The tone is warm and rich.",
-    "Awful tone, and the strap broke.",
-    "Nice strap. Would buy again.",
-]
+TEXTS = REVIEW_TEXTS
 CATEGORY = "All_Beauty"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 

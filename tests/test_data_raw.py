@@ -8,20 +8,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from review_texts import REVIEW_TEXTS
 from typer.testing import CliRunner
 
 from explainbench.cli import data as data_cli
 from explainbench.data import load_manifest, load_records, load_split
 from explainbench.data.extractor import OpinionExtractor, sentences
 
-TEXTS = [
-    "The strap is very sturdy. Shipping took a week.",
-    "Great tone for the money! I play it daily.",
-    "The strap was not comfortable at all.",
-    "I bought it for my son. The tone is warm and rich.",
-    "Awful tone, and the strap broke.",
-    "Nice strap. Would buy again.",
-]
+TEXTS = REVIEW_TEXTS
 
 
 def cli(*args: str, home: Path):
