@@ -158,8 +158,8 @@ def test_tiny_local_builds_the_model_in_the_run(home: Path) -> None:
     """pretrained=tiny-local: no folder, no network; the run builds its GPT-2 from the training split,
     and the same command again finds the same run (the same identity)."""
     sets = [x for k, v in {**TINY, "pretrained": "tiny-local"}.items() for x in ("--set", f"{k}={v}")]
-    args = ("run", "--model", "pepler-d", "--data", "synthetic-tiny", *sets, "--limit", "20", "--n-boot", "10",
-            "--no-meteor", "--no-progress")
+    args = ("run", "--model", "pepler-d", "--data", "synthetic-tiny", *sets,
+            "--limit", "20", "--n-boot", "10", "--no-meteor", "--no-progress")
     ran = _cli(home, *args)
     assert ran.returncode == 0, ran.stderr
     (path,) = (home / "runs" / "synthetic-tiny" / "split-1" / "pepler-d").glob("*/results.json")

@@ -14,6 +14,7 @@ from baselines.pepler.prompts import PromptTable
 from baselines.pepler.tiny import TINY_LOCAL, TINY_LOCAL_SIZES, save_tiny_gpt2
 from explainbench.api.explainer import ExplainContext, ExplainerConfig
 from explainbench.data.vocab import Vocab
+from explainbench.engine.batching import IdMaps
 from explainbench.engine.module import ExplainerModule, NeuralConfig
 from explainbench.engine.neural import NeuralExplainer
 
@@ -50,7 +51,9 @@ class Pepler(NeuralExplainer):
         return {"pretrained": folder_digest(locate(pretrained))}
 
     # -- building -----------------------------------------------------------------------------------
-    def prompt_table(self, train: datasets.Dataset, tokenizer: GPT2Words) -> PromptTable | None:
+    def prompt_table(
+        self, train: datasets.Dataset, tokenizer: GPT2Words, idmaps: IdMaps
+    ) -> PromptTable | None:
         """The discrete prompts (pepler-d); None for continuous prompts."""
         return None
 
@@ -66,11 +69,13 @@ class Pepler(NeuralExplainer):
         self._pretrained_folder = folder
         model_config = GPT2Config.from_pretrained(str(folder)).to_dict()
         words = GPT2Words(gpt2_tokenizer(folder), context.tokenizer, model_config)
+        # pepler-d's prompts, in the ids super().prepare gives the network (the same IdMaps of train)
+        words.prompts = self.prompt_table(train, words, IdMaps.from_dataset(train))
         super().prepare(train, dataclasses.replace(context, tokenizer=words))
 
     def build_module(self, vocab: Vocab, n_users: int, n_items: int) -> ExplainerModule:
-        """GPT-2 (pretrained while fitting; its saved architecture when loading) and the prompt. While
-        fitting, pepler-d's prompt table is built here, from the training split fit() holds in _train."""
+        """GPT-2 (pretrained while fitting; its saved architecture when loading) and the prompt table
+        (pepler-d's, made by prepare() while fitting and restored with the tokenizer when loading)."""
         from transformers import GPT2Config, GPT2LMHeadModel
 
         words = self.tokenizer
@@ -81,20 +86,13 @@ class Pepler(NeuralExplainer):
             words.model_config = gpt.config.to_dict()
         else:  # load: the architecture only; weights.pt holds every weight
             gpt = GPT2LMHeadModel(GPT2Config.from_dict(words.model_config))
-        prompts = words.prompts
-        if prompts is None and self.idmaps is not None and self._train is not None:
-            prompts = words.prompts = self.prompt_table(self._train, words)
-        return PeplerModule(self.config, gpt, vocab, n_users, n_items, prompts=prompts)
+        return PeplerModule(self.config, gpt, vocab, n_users, n_items, prompts=words.prompts)
 
     # -- training: main.py's two stages, or one --------------------------------------------------------
     def fit(
         self, train: datasets.Dataset, validation: datasets.Dataset, *, context: ExplainContext
     ) -> Pepler:
-        self._train = train
-        try:
-            self.prepare(train, context)
-        finally:
-            self._train = None
+        self.prepare(train, context)
         module = self.module
         assert isinstance(module, PeplerModule)
         train_records, val_records = self.encode(train), self.encode(validation)
@@ -114,7 +112,6 @@ class Pepler(NeuralExplainer):
             self._tiny = None
         return self
 
-    _train: Any = None
     _tiny: Any = None  # the temporary folder of a tiny-local GPT-2 while fitting
     prompt_result: Any = None
 
@@ -140,9 +137,7 @@ class PeplerD(Pepler):
     config_class: ClassVar[type[NeuralConfig]] = PeplerDConfig
     config: PeplerDConfig
 
-    def prompt_table(self, train: datasets.Dataset, tokenizer: GPT2Words) -> PromptTable:
-        assert self.idmaps is not None
-        idmaps = self.idmaps
+    def prompt_table(self, train: datasets.Dataset, tokenizer: GPT2Words, idmaps: IdMaps) -> PromptTable:
         cols = train.select_columns(["user_id", "item_id", "feature"])[:]
         records = (
             (idmaps.user(str(u)), idmaps.item(str(i)), f or "")
