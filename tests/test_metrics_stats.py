@@ -167,3 +167,25 @@ def test_threads_scoring_at_once_do_not_share_state(systems):
     with ThreadPoolExecutor(2) as pool:
         got = [f.result() for f in [pool.submit(score_samples, s, **kwargs) for s in (a, b) * 2]]
     assert [g.to_dict() for g in got] == expected * 2
+
+
+def test_every_ratio_metric_is_registered_and_is_its_columns_divided(systems):
+    """RATIOS is the table of one-column-over-another metrics: each is a registered metric, and on a
+    table that computes it, its value is its columns' sums divided by hand."""
+    from explainbench.metrics.aggregate import RATIOS, available_metrics
+    from explainbench.metrics.registry import METRICS
+
+    assert set(RATIOS) <= set(METRICS)
+    _, generic = systems
+    items = {s.item_id: {"room", "staff"} for s in generic}
+    table, _ = build_table(generic, feature_set={"room", "staff", "pool"}, rating_range=(1.0, 5.0),
+                           meteor=False, item_features=items)
+    names = [m for m in available_metrics(table) if m in RATIOS]
+    assert {"rougeL_f", "fmr", "feat_p", "hal_feat", "rep_l"} <= set(names)
+    values = compute_metrics(table, np.ones((1, table.n), dtype=np.float32), names)
+    sums = table.dense.sum(axis=0)
+    for name in names:
+        numerator, denominator, scale = RATIOS[name]
+        den = table.n if denominator is None else sums[table.col(denominator)]
+        expected = sums[table.col(numerator)] / den * scale if den else 0.0
+        assert values[name][0] == pytest.approx(expected), name

@@ -30,6 +30,31 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+# Metrics that are one weighted column over another: name -> (numerator, denominator, scale), where a
+# denominator of None is the number of examples (the weighted count n). The rest are computed below.
+RATIOS: dict[str, tuple[str, str | None, float]] = {
+    **{f"{stem}_{part}": (f"{stem}_{part}", None, 100.0) for stem in ("rouge1", "rouge2", "rougeL")
+       for part in "prf"},
+    **{name: (name, None, 100.0) for name in ("rs_rouge1", "rs_rouge2", "rs_rougeL", "meteor")},
+    "fmr": ("fmr", None, 1.0),
+    "mae": ("rating_abs", None, 1.0),
+    "spec_aspect": ("aspect_hit", "aspect_has", 1.0),
+    "spec_detail": ("detail_hit", "detail_has", 1.0),
+    # the explain family (metrics/explain.py): weighted sums of per-record statistics
+    "feat_p": ("feat_p_sum", "feat_has", 1.0),
+    "feat_r": ("feat_r_sum", "feat_has", 1.0),
+    "feat_f": ("feat_f_sum", "feat_has", 1.0),
+    "hal_feat": ("hal_missed", "hal_mentioned", 1.0),
+    "hal_sent": ("hal_any", None, 1.0),
+    "hal_mean": ("hal_ratio", None, 1.0),
+    "sent_rating": ("sent_rating_hit", "sent_rating_has", 1.0),
+    "sent_ref": ("sent_ref_hit", None, 1.0),
+    "rep_l": ("rep_repeats", "n_unigrams", 1.0),
+    "seq_rep_2": ("seqrep2_sum", "seqrep2_has", 1.0),
+    "bertscore": ("bertscore_f", None, 1.0),
+}
+
+
 def compute_metrics(table: StatTable, W: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
     """Each metric's value per replicate (row of W)."""
     names = available_metrics(table) if names is None else names
@@ -50,14 +75,9 @@ def compute_metrics(table: StatTable, W: np.ndarray, names: list[str] | None = N
                 out[name] = np.array([bleu_from_sums(m[0], p[0], hyp_len[0], ref_len[0], order)])
             else:
                 out[name] = bleu_from_sums_batch(m, p, hyp_len, ref_len)
-    for stem in ("rouge1", "rouge2", "rougeL"):
-        for part in "prf":
-            name = f"{stem}_{part}"
-            if name in wanted:
-                out[name] = _safe_div(col[name], n) * 100.0
-    for name in ("rs_rouge1", "rs_rouge2", "rs_rougeL", "meteor"):
-        if name in wanted:
-            out[name] = _safe_div(col[name], n) * 100.0
+    for name in wanted & RATIOS.keys():
+        numerator, denominator, scale = RATIOS[name]
+        out[name] = _safe_div(col[numerator], n if denominator is None else col[denominator]) * scale
     if "sacrebleu" in wanted:
         sb_cols = [table.col(c) for c in table.columns if c.startswith("sb_")]
         sb = S[:, sb_cols]
@@ -68,8 +88,6 @@ def compute_metrics(table: StatTable, W: np.ndarray, names: list[str] | None = N
         out["distinct1"] = _safe_div(table.memberships["unigram"].present(wt), col["n_unigrams"])
     if "distinct2" in wanted:
         out["distinct2"] = _safe_div(table.memberships["bigram"].present(wt), col["n_bigrams"])
-    if "fmr" in wanted:
-        out["fmr"] = _safe_div(col["fmr"], n)
     if "fcr" in wanted:
         out["fcr"] = table.memberships["feature"].present(wt) / table.n_feature_set
     if "div" in wanted:
@@ -88,36 +106,10 @@ def compute_metrics(table: StatTable, W: np.ndarray, names: list[str] | None = N
         out["div"] = _safe_div(shared, pairs)
     if "rmse" in wanted:
         out["rmse"] = np.sqrt(_safe_div(col["rating_sq"], n))
-    if "mae" in wanted:
-        out["mae"] = _safe_div(col["rating_abs"], n)
-    if "spec_aspect" in wanted:
-        out["spec_aspect"] = _safe_div(col["aspect_hit"], col["aspect_has"])
-    if "spec_detail" in wanted:
-        out["spec_detail"] = _safe_div(col["detail_hit"], col["detail_has"])
-    # the explain family (metrics/explain.py): weighted sums of per-record statistics
-    for name, column in (("feat_p", "feat_p_sum"), ("feat_r", "feat_r_sum"), ("feat_f", "feat_f_sum")):
-        if name in wanted:
-            out[name] = _safe_div(col[column], col["feat_has"])
-    if "hal_feat" in wanted:
-        out["hal_feat"] = _safe_div(col["hal_missed"], col["hal_mentioned"])
-    if "hal_sent" in wanted:
-        out["hal_sent"] = _safe_div(col["hal_any"], n)
-    if "hal_mean" in wanted:
-        out["hal_mean"] = _safe_div(col["hal_ratio"], n)
-    if "sent_rating" in wanted:
-        out["sent_rating"] = _safe_div(col["sent_rating_hit"], col["sent_rating_has"])
-    if "sent_ref" in wanted:
-        out["sent_ref"] = _safe_div(col["sent_ref_hit"], n)
-    if "rep_l" in wanted:
-        out["rep_l"] = _safe_div(col["rep_repeats"], col["n_unigrams"])
-    if "seq_rep_2" in wanted:
-        out["seq_rep_2"] = _safe_div(col["seqrep2_sum"], col["seqrep2_has"])
     if "top_share" in wanted:
         counts = table.memberships["sentence"].counts(wt)
         top = counts.max(axis=1) if counts.shape[1] else np.zeros(W.shape[0])
         out["top_share"] = _safe_div(top, n)
-    if "bertscore" in wanted:
-        out["bertscore"] = _safe_div(col["bertscore_f"], n)
     for name in wanted - out.keys():
         spec = METRICS[name]
         if spec.family == "plugin":  # metrics/plugins.py: the mean of the per-record scores
