@@ -62,7 +62,10 @@ YELP_FILLER = [
 
 
 def yelp_file(path: Path, n_reviews: int) -> Path:
-    """A Yelp-format review.json of n_reviews lines (made once; reused when path exists)."""
+    """A Yelp-format review.json of n_reviews lines (made once; reused when path exists). Beyond
+    synthetic-xl's 1,311,676 records the records come again as copies under new user and business ids
+    (copy c > 0 of user u is another user), with fresh filler: the reviews and pairs are new, the
+    feature-opinion sentences repeat."""
     if path.exists():
         return path
     import base64
@@ -73,33 +76,38 @@ def yelp_file(path: Path, n_reviews: int) -> Path:
     from explainbench.data.sources.synthetic import generate
 
     records, _ = generate("synthetic-xl", "restaurant", 0)
-    records = records.slice(0, n_reviews)
     rng = np.random.default_rng(0)
 
-    def ident(kind: str, k: int) -> str:  # Yelp's ids: 22 URL-safe base64 characters
-        return base64.urlsafe_b64encode(hashlib.sha256(f"{kind}{k}".encode()).digest())[:22].decode()
+    def ident(kind: str, k: int, copy: int) -> str:  # Yelp's ids: 22 URL-safe base64 characters
+        key = f"{kind}{k}" if copy == 0 else f"{kind}{k}/{copy}"  # copy 0: the ids of the 1M file
+        return base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest())[:22].decode()
 
-    users = records.column("user_id").to_pylist()
-    items = records.column("item_id").to_pylist()
-    stars = records.column("rating").to_pylist()
-    sentences = records.column("explanation").to_pylist()
-    n_before = rng.integers(2, 5, len(sentences))
-    n_after = rng.integers(4, 7, len(sentences))
-    picks = rng.integers(0, len(YELP_FILLER), (len(sentences), 10))
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        for k, sentence in enumerate(sentences):
-            fill = [YELP_FILLER[j] for j in picks[k]]
-            body = sentence[0].upper() + sentence[1:]  # stored tokenised: "the pasta is n't warm ."
-            for spaced, joined in ((" n't", "n't"), (" ,", ","), (" .", "."), (" !", "!"), (" ?", "?")):
-                body = body.replace(spaced, joined)
-            body = body if body[-1] in ".!?" else body + "."
-            text = " ".join([*fill[: n_before[k]], body, *fill[4 : 4 + n_after[k]]])
-            fh.write(json.dumps({
-                "review_id": ident("r", k), "user_id": ident("u", users[k]),
-                "business_id": ident("b", items[k]), "stars": float(stars[k]), "useful": 0, "funny": 0,
-                "cool": 0, "text": text, "date": "2019-06-01 12:00:00",
-            }) + "\n")
+        written, copy = 0, 0
+        while written < n_reviews:
+            part = records.slice(0, n_reviews - written)
+            users = part.column("user_id").to_pylist()
+            items = part.column("item_id").to_pylist()
+            stars = part.column("rating").to_pylist()
+            sentences = part.column("explanation").to_pylist()
+            n_before = rng.integers(2, 5, len(sentences))
+            n_after = rng.integers(4, 7, len(sentences))
+            picks = rng.integers(0, len(YELP_FILLER), (len(sentences), 10))
+            for k, sentence in enumerate(sentences):
+                fill = [YELP_FILLER[j] for j in picks[k]]
+                body = sentence[0].upper() + sentence[1:]  # stored tokenised: "the pasta is n't warm ."
+                for spaced, joined in ((" n't", "n't"), (" ,", ","), (" .", "."), (" !", "!"), (" ?", "?")):
+                    body = body.replace(spaced, joined)
+                body = body if body[-1] in ".!?" else body + "."
+                text = " ".join([*fill[: n_before[k]], body, *fill[4 : 4 + n_after[k]]])
+                fh.write(json.dumps({
+                    "review_id": ident("r", written + k, 0), "user_id": ident("u", users[k], copy),
+                    "business_id": ident("b", items[k], copy), "stars": float(stars[k]), "useful": 0,
+                    "funny": 0, "cool": 0, "text": text, "date": "2019-06-01 12:00:00",
+                }) + "\n")
+            written += len(sentences)
+            copy += 1
     tmp.replace(path)
     return path
 

@@ -7,6 +7,7 @@ import pickle
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from tokenizers import Tokenizer, models, trainers
 
 from explainbench.data import load_records, load_split, load_tokenizer
@@ -65,7 +66,9 @@ def test_vocabulary_equals_wordlevel_trainer(tiny_home: Path) -> None:
     assert {ours.id_to_token(i): i for i in range(54)} == reference.get_vocab()
 
 
-def test_word_table_counts_equal_counter(tiny_home: Path) -> None:
+@pytest.mark.parametrize("block", [7, 200_000])  # records read at a time; 7: many blocks, texts repeated
+def test_word_table_counts_equal_counter(tiny_home: Path, block: int, monkeypatch) -> None:
+    monkeypatch.setattr(WordTable, "BLOCK", block)
     records = load_records("synthetic-tiny", tiny_home)
     table = WordTable(records.column("explanation"))
     texts = records.column("explanation").to_pylist()

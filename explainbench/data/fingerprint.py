@@ -31,26 +31,75 @@ def _update_array(h: hashlib._Hash, arr: pa.Array) -> None:
         h.update(np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).tobytes())
 
 
+def _update_column(h: hashlib._Hash, column: pa.ChunkedArray) -> None:
+    """_update_array of the combined column, chunk by chunk: the same bytes without a copy of the
+    column (strings: every chunk's offsets, rebased to the column's start, then every chunk's data)."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            _update_array(h, column.combine_chunks())
+            return
+        h.update(f"{column.type}:{len(column)};".encode())
+        for chunk in column.chunks:
+            h.update(np.ascontiguousarray(chunk.to_numpy(zero_copy_only=False)).tobytes())
+        return
+    h.update(f"{column.type}:{len(column)};".encode())
+    h.update(np.zeros(1, dtype=np.int64).tobytes())
+    base = 0
+    for chunk in column.chunks:  # offsets after the first (0), each chunk's shifted by the data before
+        if len(chunk):
+            offsets = _string_offsets(chunk)
+            h.update((offsets[1:] - offsets[0] + base).tobytes())
+            base += int(offsets[-1] - offsets[0])
+    for chunk in column.chunks:
+        if len(chunk):
+            offsets = _string_offsets(chunk)
+            data = chunk.buffers()[2]
+            if data is not None and offsets[-1] > offsets[0]:
+                h.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+
+
+def _string_offsets(chunk: pa.Array) -> np.ndarray:
+    dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=dtype)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return offsets.astype(np.int64)
+
+
 def table_digest(table: pa.Table, columns: Sequence[str] = RECORD_COLUMNS) -> str:
     h = hashlib.sha256()
     for name in columns:
         h.update(name.encode() + b"\0")
-        _update_array(h, table.column(name).combine_chunks())
+        _update_column(h, table.column(name))
     return h.hexdigest()
+
+
+class ContentFingerprint:
+    """sha256 of records + every split's positions (in order) + the tokenizer/bucket settings string,
+    fed a split at a time (so the splits need not all be in memory at once)."""
+
+    def __init__(self, records: pa.Table) -> None:
+        self._h = hashlib.sha256()
+        self._h.update(table_digest(records).encode())
+        self._splits = 0
+
+    def add_split(self, parts: dict[str, np.ndarray]) -> None:
+        self._splits += 1
+        for part, pos in parts.items():
+            self._h.update(f"split{self._splits}:{part}:{pos.size};".encode())
+            self._h.update(np.ascontiguousarray(pos, dtype=np.int64).tobytes())
+
+    def hexdigest(self, settings: str) -> str:
+        self._h.update(settings.encode())
+        return self._h.hexdigest()
 
 
 def content_fingerprint(
     records: pa.Table, split_parts: Sequence[dict[str, np.ndarray]], settings: str
 ) -> str:
-    """sha256 of records + every split's positions (in order) + the tokenizer/bucket settings string."""
-    h = hashlib.sha256()
-    h.update(table_digest(records).encode())
-    for k, parts in enumerate(split_parts, 1):
-        for part, pos in parts.items():
-            h.update(f"split{k}:{part}:{pos.size};".encode())
-            h.update(np.ascontiguousarray(pos, dtype=np.int64).tobytes())
-    h.update(settings.encode())
-    return h.hexdigest()
+    """ContentFingerprint of records, the splits' parts in order, and settings, in one call."""
+    fingerprint = ContentFingerprint(records)
+    for parts in split_parts:
+        fingerprint.add_split(parts)
+    return fingerprint.hexdigest(settings)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

@@ -31,7 +31,7 @@ from explainbench.api.results import atomic_write_text
 from explainbench.data.buckets import DEFAULT_BUCKETS, Bucket
 from explainbench.data.errors import DataError
 from explainbench.data.filters import sparsity_filter
-from explainbench.data.fingerprint import content_fingerprint
+from explainbench.data.fingerprint import ContentFingerprint
 from explainbench.data.home import dataset_dir, datasets_root
 from explainbench.data.schema import N_SPLITS, RECORD_COLUMNS, RECORD_SCHEMA, SPLIT_NAMES
 from explainbench.data.splits import METHOD, RATIO, Split, random_split, split_seeds, train_counts
@@ -94,6 +94,13 @@ def _build_tokenizer(
     )
 
 
+def _release_unused() -> None:
+    """Hand Arrow's freed memory back to the system: its allocator otherwise keeps what a step (a
+    Parquet write, a split's tables) freed, and the process's peak grows with each step (measured on 1M
+    reviews: 550 MB without, see docs/benchmarks.md)."""
+    pa.default_memory_pool().release_unused()
+
+
 def write_dataset(
     name: str,
     records: pa.Table,
@@ -132,9 +139,12 @@ def write_dataset(
     seeds: list[int] | None = None
     if published_splits is None:
         seeds = split_seeds(options.split_seed, N_SPLITS)
-        splits = [random_split(users, items, s) for s in seeds]
+        n_splits = len(seeds)
     else:
-        splits = list(published_splits)
+        n_splits = len(published_splits)
+
+    def make_split(k: int) -> Split:  # one at a time: five of 7 million positions would stay in memory
+        return random_split(users, items, seeds[k - 1]) if seeds is not None else published_splits[k - 1]
 
     ratings = records.column("rating")
     lo, hi = pc.min(ratings).as_py(), pc.max(ratings).as_py()
@@ -145,6 +155,7 @@ def write_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
     try:
         pq.write_table(records, tmp / RECORDS_FILE, compression="zstd")
+        _release_unused()
         (tmp / "splits").mkdir()
         (tmp / "tokenizer").mkdir()
         split_counts: dict[str, dict[str, int]] = {}
@@ -152,7 +163,10 @@ def write_dataset(
         words = WordTable(records.column("explanation"))
         if options.vocab_from == "all":
             _build_tokenizer(records, words, None, options).save(tmp / "tokenizer" / "all.json")
-        for k, split in enumerate(splits, 1):
+        fingerprint = ContentFingerprint(records)
+        for k in range(1, n_splits + 1):
+            split = make_split(k)
+            fingerprint.add_split(split.parts())
             counts = train_counts(users, items, split)
             parts = split.parts()
             table = pa.table(
@@ -176,6 +190,8 @@ def write_dataset(
                 tokenizer_files[str(k)] = f"tokenizer/split-{k}.json"
             else:
                 tokenizer_files[str(k)] = "tokenizer/all.json"
+            del split, counts, parts, table
+            _release_unused()
 
         settings = {
             "vocab_from": options.vocab_from,
@@ -183,17 +199,14 @@ def write_dataset(
             "max_words": options.max_words,
             "buckets": [b.to_dict() for b in options.buckets],
         }
-        fingerprint = content_fingerprint(
-            records, [s.parts() for s in splits], json.dumps(settings, sort_keys=True)
-        )
         manifest = {
             "manifest_version": MANIFEST_VERSION,
             "name": name,
-            "fingerprint": fingerprint,
+            "fingerprint": fingerprint.hexdigest(json.dumps(settings, sort_keys=True)),
             "source": source,
             "filter": filt.to_dict(),
             "splits": {
-                "count": len(splits),
+                "count": n_splits,
                 "published": published_splits is not None,
                 "ratio": list(RATIO),
                 "method": "published index files, kept exactly" if published_splits is not None else METHOD,
@@ -206,7 +219,7 @@ def write_dataset(
                 "items": int(items.max()) + 1,
                 "splits": split_counts,
             },
-            "stats": table1(records),
+            "stats": table1(records, int(users.max()) + 1, int(items.max()) + 1),  # dense codes
             "buckets": settings["buckets"],
             "rating_range": rating_range,
             "tokenizer": {

@@ -32,15 +32,17 @@ import hashlib
 import json
 import marshal
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from explainbench.data.errors import DataError
 from explainbench.data.extractor import OpinionExtractor
 from explainbench.data.fingerprint import source_sha256
+from explainbench.data.keyset import KeySet, repeats_within
 from explainbench.data.parallel import WorkerPool, default_workers, no_cycle_collection
 from explainbench.data.schema import records_table
 from explainbench.data.sources.readers import (
@@ -256,36 +258,42 @@ class Duplicates:
     def __post_init__(self) -> None:
         if self.policy not in DUPLICATE_POLICIES:
             raise DataError(f"--duplicates {self.policy!r}: use one of {', '.join(DUPLICATE_POLICIES)}")
-        # 64-bit hashes of (user, item, text), (user, item) and (user, text): one int each, not the
-        # strings (a chance collision in 7 million reviews is about 1 in 10^6)
-        self._texts: set[int] = set()
-        self._pairs: set[int] = set()
-        self._user_texts: set[int] = set()
+        # 64-bit hashes of (user, item, text), (user, item) and (user, text), 8 bytes each (KeySet),
+        # not the strings (a chance collision in 7 million reviews is about 1 in 10^6)
+        self._texts = KeySet()
+        self._pairs = KeySet()
+        self._user_texts = KeySet()
 
-    def keep(self, user: str, item: str, text_key: int | None) -> bool:
-        """Whether a review is kept (policy "drop"); records it. text_key: `text_key(text)`, None for
-        an empty text. Under "error" every review is kept here and repeated pairs are refused after
-        extraction, as before."""
+    def keep(self, reviews: Sequence[tuple[str, str, int | None]]) -> np.ndarray:
+        """Which of a chunk of reviews (user, item, text_key), in file order, are kept (policy "drop");
+        records them. text_key: `text_key(text)`, None for an empty text. Under "error" every review is
+        kept here and repeated pairs are refused after extraction.
+
+        The same as asking review by review: a review is an exact repeat if its (user, item, text) was
+        seen before (in an earlier chunk or earlier in this one); else a pair repeat if its (user, item)
+        was seen in a review that was no exact repeat; else a cross-item repeat if it has text and its
+        (user, text) was seen in a review kept so far."""
+        n = len(reviews)
         if self.policy == "error":
-            return True
-        triple = hash((user, item, text_key))
-        if triple in self._texts:
-            self.exact_repeats += 1
-            return False
-        self._texts.add(triple)
-        pair = hash((user, item))
-        if pair in self._pairs:
-            self.pair_repeats += 1
-            return False
-        self._pairs.add(pair)  # the pair's first review decides it, kept or not
-        if text_key is None:
-            return True
-        user_text = hash((user, text_key))
-        if user_text in self._user_texts:
-            self.cross_item_repeats += 1
-            return False
-        self._user_texts.add(user_text)
-        return True
+            return np.ones(n, dtype=bool)
+        triple = np.fromiter((hash(r) for r in reviews), dtype=np.int64, count=n)
+        pair = np.fromiter((hash((u, i)) for u, i, _ in reviews), dtype=np.int64, count=n)
+        user_text = np.fromiter((hash((u, t)) for u, _, t in reviews), dtype=np.int64, count=n)
+        has_text = np.fromiter((t is not None for _, _, t in reviews), dtype=bool, count=n)
+
+        exact = self._texts.contains(triple) | repeats_within(triple, np.ones(n, dtype=bool))
+        self._texts.add(triple[~exact])
+        rest = ~exact
+        again = rest & (self._pairs.contains(pair) | repeats_within(pair, rest))
+        self._pairs.add(pair[rest & ~again])  # the pair's first review decides it, kept or not
+        rest &= ~again
+        with_text = rest & has_text
+        cross = with_text & (self._user_texts.contains(user_text) | repeats_within(user_text, with_text))
+        self._user_texts.add(user_text[with_text & ~cross])
+        self.exact_repeats += int(exact.sum())
+        self.pair_repeats += int(again.sum())
+        self.cross_item_repeats += int(cross.sum())
+        return rest & ~cross
 
     def to_dict(self) -> dict[str, int | str]:
         return {
@@ -473,22 +481,22 @@ def import_raw(
     with WorkerPool(workers) as pool, tempfile.TemporaryDirectory(prefix="explainbench-import-") as spill:
         tasks = _tasks(kind, path, extractor.max_words, skip_bad, bad, Path(spill))
         for n, light in enumerate(pool.map(_scan_task, tasks)):  # pass 1
-            flags = bytearray()
-            places: list = []
-            found: list[str] = []
+            good = []
             for r in light:
                 if r[1] is None:
                     _fail_or_skip(BadLine(r[2], r[3]), where(r[0]), skip_bad, bad)
                     continue
-                kept = dup.keep(r[1], r[2], r[3])
+                good.append(r)
+            flags = dup.keep([(r[1], r[2], r[3]) for r in good])
+            found: list[str] = []
+            for r, kept in zip(good, flags.tolist(), strict=True):
                 if kept:  # a repeated review does not count twice for the features
                     found += r[4]
-                    if dup.policy == "error":  # messages about repeated pairs name both places
-                        places.append(r[0])
-                flags.append(kept)
-            n_reviews += len(flags)
+            # messages about repeated pairs (--duplicates error, which keeps every review) name places
+            places: list = [r[0] for r in good] if dup.policy == "error" else []
+            n_reviews += len(good)
             extractor.count(found)  # each review's candidates are distinct: counts are review counts
-            keeps.append((str(Path(spill) / f"{n}.bin"), bytes(flags), places))
+            keeps.append((str(Path(spill) / f"{n}.bin"), flags.tobytes(), places))
         if n_reviews == 0:
             raise DataError(f"{path}: holds no reviews; check that this is a {kind} review file")
         features = extractor.features
@@ -520,6 +528,7 @@ def import_raw(
         "duplicates": dup.to_dict(),
         "reviews_without_sentence": no_sentence,
     }
+    del dup, keeps  # the duplicate keys (8 bytes a review each) are not needed to write
     extra = {
         "extractor": {
             "name": "explainbench.data.extractor (VADER lexicon + patterns)",
