@@ -148,6 +148,7 @@ def test_the_tiny_gpt2_command_builds_from_the_training_split(home: Path, tmp_pa
                           "--out", str(tmp_path / "g"), "--vocab-size", "300", "--n-embd", "16"],
                          env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+    assert "RuntimeWarning" not in out.stderr, out.stderr  # the package must not import the module first
     assert "--set pretrained=" in out.stdout and locate(str(tmp_path / "g")) == tmp_path / "g"
     words = set(" ".join(load_split("synthetic-tiny", 1, home=home)["train"]["explanation"]).split())
     vocab = set(json.loads((tmp_path / "g" / "tokenizer.json").read_text())["model"]["vocab"])

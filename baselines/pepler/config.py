@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from explainbench.engine.module import NeuralConfig
 
 RATING_REGS = ("none", "mf", "mlp")
+# `pretrained: tiny-local` builds this GPT-2 from the run's training split (seeded by the run's seed)
+# instead of loading one (baselines/pepler/tiny.py): PEPLER's pipeline anywhere, offline; not PEPLER's
+# numbers.
+TINY_LOCAL = "tiny-local"
+TINY_LOCAL_SIZES = {"vocab_size": 2000, "n_embd": 64, "n_layer": 2, "n_head": 2, "n_positions": 128}
 
 
 @dataclass

@@ -7,11 +7,17 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from baselines.pepler.config import PeplerConfig, PeplerDConfig, PeplerMFConfig, PeplerMLPConfig
+from baselines.pepler.config import (
+    TINY_LOCAL,
+    TINY_LOCAL_SIZES,
+    PeplerConfig,
+    PeplerDConfig,
+    PeplerMFConfig,
+    PeplerMLPConfig,
+)
 from baselines.pepler.gpt2 import GPT2Words, folder_digest, gpt2_tokenizer, locate
 from baselines.pepler.model import PeplerModule
 from baselines.pepler.prompts import PromptTable
-from baselines.pepler.tiny import TINY_LOCAL, TINY_LOCAL_SIZES, save_tiny_gpt2
 from explainbench.api.explainer import ExplainContext, ExplainerConfig
 from explainbench.data.vocab import Vocab
 from explainbench.engine.batching import IdMaps
@@ -59,6 +65,9 @@ class Pepler(NeuralExplainer):
 
     def prepare(self, train: datasets.Dataset, context: ExplainContext) -> None:
         from transformers import GPT2Config
+
+        # imported here, not at the top: `python -m baselines.pepler.tiny` must find the module unimported
+        from baselines.pepler.tiny import save_tiny_gpt2
 
         if self.config.pretrained == TINY_LOCAL:  # built from the training text, seeded by the run's seed
             self._tiny = tempfile.TemporaryDirectory(prefix="pepler-tiny-gpt2-")

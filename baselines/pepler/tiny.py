@@ -16,10 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-# `pretrained: tiny-local` builds this GPT-2 from the run's training split (seeded by the run's seed)
-# instead of loading one: PEPLER's pipeline anywhere, offline. Not PEPLER's numbers.
-TINY_LOCAL = "tiny-local"
-TINY_LOCAL_SIZES = {"vocab_size": 2000, "n_embd": 64, "n_layer": 2, "n_head": 2, "n_positions": 128}
+from baselines.pepler.config import TINY_LOCAL_SIZES
 
 
 def save_tiny_gpt2(
