@@ -28,8 +28,8 @@ Two readings of each original run:
   references, by `explainbench score --family ref`, the scoring of our results. This is the reading to
   compare with ours: the same records, references and metric code, so only the models differ.
 A metric of ours outside [min, max] of the rescored repeats is marked `*` (outside the original's own
-spread). Training epochs (the original's: its `epoch N` lines; ours: train_log.jsonl where the run
-folder is still in EXPLAINBENCH_HOME) and wall time are given beside.
+spread). Training epochs (the original's: its `epoch N` lines; ours: train_log.jsonl beside the
+results, or in the run folder in EXPLAINBENCH_HOME) and wall time are given beside.
 """
 
 from __future__ import annotations
@@ -194,8 +194,10 @@ def ours_run(folder: Path) -> dict:
                precision=results["config"].get("precision"),
                train_s=(results.get("timings") or {}).get("train_s"))
     home = Path(os.environ.get("EXPLAINBENCH_HOME", Path.home() / ".cache" / "explainbench"))
-    log = (home / "runs" / results["dataset"] / f"split-{results['split']}" / results["model"]
-           / results["run_id"] / "train_log.jsonl")
+    log = folder / "train_log.jsonl"  # the leaderboard keeps it beside results.json; else the run folder
+    if not log.is_file():
+        log = (home / "runs" / results["dataset"] / f"split-{results['split']}" / results["model"]
+               / results["run_id"] / "train_log.jsonl")
     if log.is_file():
         epochs = [json.loads(x) for x in log.read_text().splitlines() if '"epoch"' in x]
         epochs = [e for e in epochs if e.get("kind") == "epoch"]
