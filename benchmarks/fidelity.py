@@ -193,9 +193,9 @@ def ours_run(folder: Path) -> dict:
                seed=results["config"].get("seed"), model=results["model"],
                precision=results["config"].get("precision"),
                train_s=(results.get("timings") or {}).get("train_s"))
-    home = Path(os.environ.get("EXPLAINBENCH_HOME", Path.home() / ".cache" / "explainbench"))
     log = folder / "train_log.jsonl"  # the leaderboard keeps it beside results.json; else the run folder
     if not log.is_file():
+        home = Path(os.environ.get("EXPLAINBENCH_HOME", Path.home() / ".cache" / "explainbench"))
         log = (home / "runs" / results["dataset"] / f"split-{results['split']}" / results["model"]
                / results["run_id"] / "train_log.jsonl")
     if log.is_file():

@@ -66,10 +66,10 @@ class Pepler(NeuralExplainer):
     def prepare(self, train: datasets.Dataset, context: ExplainContext) -> None:
         from transformers import GPT2Config
 
-        # imported here, not at the top: `python -m baselines.pepler.tiny` must find the module unimported
-        from baselines.pepler.tiny import save_tiny_gpt2
-
         if self.config.pretrained == TINY_LOCAL:  # built from the training text, seeded by the run's seed
+            # imported here, not at the top: `python -m baselines.pepler.tiny` must find it unimported
+            from baselines.pepler.tiny import save_tiny_gpt2
+
             self._tiny = tempfile.TemporaryDirectory(prefix="pepler-tiny-gpt2-")
             folder = save_tiny_gpt2(Path(self._tiny.name), train["explanation"], seed=self.config.seed,
                                     **TINY_LOCAL_SIZES)
