@@ -13,7 +13,7 @@ from baselines.peter.config import PeterConfig
 from baselines.peter.explainer import Peter
 from explainbench.api.explainer import ExplainContext, ExplainRequest
 
-TIMING = {"train_s", "examples_per_s"}
+TIMING = {"train_s", "examples_per_s", "wall_s"}
 
 
 class Crash(Exception):

@@ -3,6 +3,7 @@ finishes with the same metrics and samples as an uninterrupted run with the same
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -57,5 +58,29 @@ def test_killed_run_resumes_to_the_same_results(tiny_home, tmp_path):
     b = read_results(b_path)
     assert a["run_id"] == b["run_id"]
     assert a["timings"]["train_epochs"] == b["timings"]["train_epochs"]
+    # the resumed run's training time covers epoch 1, finished before the kill, as well
+    epochs = [json.loads(line) for line in (run_dir / "train_log.jsonl").read_text().splitlines()]
+    epoch_1 = next(r for r in epochs if r.get("kind") == "epoch" and r["epoch"] == 1)
+    epoch_2 = next(r for r in epochs if r.get("kind") == "epoch" and r["epoch"] == 2)
+    assert epoch_1["wall_s"] >= epoch_1["train_s"] > 0
+    assert a["timings"]["train_s"] > epoch_1["wall_s"] + epoch_2["wall_s"]
     assert a["metrics"] == b["metrics"]
     assert (run_dir / "samples.jsonl").read_bytes() == (b_path.parent / "samples.jsonl").read_bytes()
+
+
+def test_a_resumed_training_time_counts_the_epochs_before_the_interruption():
+    from types import SimpleNamespace
+
+    from explainbench.runner.run import _time_before_resume
+
+    history = [
+        {"kind": "epoch", "epoch": 1, "train_s": 3.0, "wall_s": 4.0},
+        {"kind": "step", "epoch": 2, "train_s": 99.0},
+        {"kind": "epoch", "epoch": 2, "train_s": 5.0},  # a log from before epochs recorded wall_s
+        {"kind": "epoch", "epoch": 3, "train_s": 6.0, "wall_s": 7.0},  # trained by the resumed process
+    ]
+    resumed = SimpleNamespace(train_result=SimpleNamespace(resumed_from_epoch=2, history=history))
+    assert _time_before_resume(resumed) == 4.0 + 5.0
+    in_one_go = SimpleNamespace(train_result=SimpleNamespace(resumed_from_epoch=None, history=history))
+    assert _time_before_resume(in_one_go) == 0.0
+    assert _time_before_resume(SimpleNamespace()) == 0.0  # not an engine model

@@ -219,7 +219,9 @@ class Timings:
     """Wall-clock seconds of the train and generate stages and the throughput they give.
 
     train_examples_per_s counts training records seen (records x epochs where the explainer reports
-    epochs, else one pass); None where a stage was skipped on resume and its time is unknown.
+    epochs, else one pass); None where a stage was skipped on resume and its time is unknown. A training
+    resumed from its checkpoint counts the epochs finished before the interruption too (their recorded
+    wall time; the part of the interrupted epoch that was lost is not counted).
     """
 
     train_s: float | None = None

@@ -423,6 +423,7 @@ class Trainer:
                 f"{self.log_name} epochs", total=cfg.max_epochs, completed=epoch, info=""
             )
             for epoch in range(first_epoch, cfg.max_epochs + 1):
+                epoch_started = time.perf_counter()
                 if ranks.distributed:  # each rank its own dropout stream, a function of (seed, epoch, rank)
                     torch.manual_seed(int(getattr(cfg, "seed", 0)) * 1_000_003 + epoch * 1_009 + ranks.rank)
                 batches = train_batches(epoch)
@@ -509,6 +510,7 @@ class Trainer:
                     **({"schedule_step": step * clock} if cfg.schedule_epoch_steps is not None else {}),
                     "examples_per_s": seen / max(train_s, 1e-9),
                     "train_s": train_s,
+                    "wall_s": time.perf_counter() - epoch_started,  # the steps and the validation
                     "stalled": decision.stalled,
                     "stalls": tracker.stalls,
                     "best_val_loss": _finite_or_none(tracker.best_val_loss),

@@ -273,6 +273,24 @@ def _throughput(explainer: Explainer, n_train: int, train_s: float) -> tuple[flo
     return seen, (seen / train_s if train_s > 0 else None), epochs
 
 
+def _time_before_resume(explainer: Explainer) -> float:
+    """Seconds of the epochs an engine model finished before the interruption it resumed from (each
+    epoch record's `wall_s`, or its `train_s` in logs written before epochs recorded their wall time),
+    so that a resumed run's train_s covers its whole training; 0 for a run trained in one go."""
+    result = getattr(explainer, "train_result", None)
+    resumed = getattr(result, "resumed_from_epoch", None)
+    if not isinstance(resumed, int):
+        return 0.0
+    seconds = 0.0
+    for record in getattr(result, "history", None) or []:
+        if isinstance(record, dict) and record.get("kind", "epoch") == "epoch":
+            epoch = record.get("epoch")
+            if isinstance(epoch, int) and epoch <= resumed:
+                secs = record.get("wall_s", record.get("train_s"))
+                seconds += float(secs) if isinstance(secs, (int, float)) else 0.0
+    return seconds
+
+
 def _train_stage(
     spec: RunSpec, cls: type[Explainer], rdir: Path, dd: Any, context: ExplainContext, log: Log
 ) -> tuple[Explainer, dict[str, Any], bool]:
@@ -286,7 +304,7 @@ def _train_stage(
     explainer = cls(spec.config)
     start = time.perf_counter()
     explainer.fit(dd["train"], dd["validation"], context=context)
-    train_s = time.perf_counter() - start
+    train_s = time.perf_counter() - start + _time_before_resume(explainer)
     n_train = len(dd["train"])
     seen, rate, epochs = _throughput(explainer, n_train, train_s)
     meta = {
