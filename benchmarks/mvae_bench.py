@@ -6,6 +6,7 @@ Usage:
     .venv/bin/python benchmarks/mvae_bench.py --quick  # the tiny test config, a seconds-long smoke run
     .venv/bin/python benchmarks/mvae_bench.py --scale cpu-small   # a scale of recipes/mvae/default.yaml
 Options: --model mvae|mvae-nokl|mvae-nomlf|mvae-norn|mvae-mse  --batch B --train-steps N --repeats R
+         --from-run RUN_DIR: generation only, with a trained model (below)
          --gen-batch G --threads T --device D --precision fp32|bf16 --json FILE
          --shape synthetic|amazon-mi (vocabulary, users, items; --vocab/--users/--items override)
          --profile: one training step and one generation under torch.profiler, the top operators printed
@@ -22,6 +23,13 @@ greedy for 20 words (the paper's longest generation) on a batch of requests; the
 vocabulary and the synthetic set's 5,000 users / 4,600 items; amazon-mi: Musical Instruments' 5,600
 words (about: the shared tokenizer on split 1's training records), 1,389 users and 895 items.
 --precision bf16 runs the loss and the decoding under the engine's autocast (engine/precision.py).
+
+    .venv/bin/python benchmarks/mvae_bench.py --from-run RUN_DIR --threads 2 --precision bf16 --gen-batch 256
+generates with a trained model instead: the model a finished `explainbench run` of mvae (or a variant)
+saved in RUN_DIR/model, for the user, item and rating of every line of RUN_DIR/samples.jsonl (the run's
+test requests), through the explainer's own explain() in batches of --gen-batch, as the runner does.
+Sentences end at `<eos>`, so the rate depends on what the model writes (`gen_words_mean`); the
+reproducible worst case is the default mode's 20 words.
 """
 
 from __future__ import annotations
@@ -143,6 +151,45 @@ def bench_generation(
     return rates, length
 
 
+def bench_trained(run_dir: Path, gen_batch: int, repeats: int, precision: str) -> dict:
+    """sentences/s of a trained model's explain() over its run's test requests (see the module text)."""
+    from explainbench.api.explainer import ExplainRequest
+
+    meta = json.loads((run_dir / "model" / "config.json").read_text(encoding="utf-8"))
+    explainer = get_explainer(meta["explainer"]).load(run_dir / "model", device="cpu")
+    explainer.config = dataclasses.replace(explainer.config, precision=precision, eval_batch_size=gen_batch)
+    requests = []
+    with (run_dir / "samples.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            requests.append(
+                ExplainRequest(user_id=row["user_id"], item_id=row["item_id"], rating=float(row["rating"]))
+            )
+    explainer.explain(requests[:gen_batch])  # warm-up
+    rates, cpu_rates, words = [], [], []
+    for _ in range(max(1, repeats)):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        out = explainer.explain(requests)
+        rates.append(len(requests) / (time.perf_counter() - start))
+        cpu_rates.append(len(requests) / (time.process_time() - cpu_start))
+        words.append(statistics.fmean(len(e.text.split()) for e in out))
+    return {
+        "model": meta["explainer"],
+        "from_run": str(run_dir),
+        "precision": precision,
+        "requests": len(requests),
+        "gen_batch": gen_batch,
+        "gen_words_mean": words[-1],
+        "distinct_sentences": len({e.text for e in out}),
+        "gen_sentences_per_s_median": statistics.median(rates),
+        "gen_sentences_per_s": rates,
+        "gen_sentences_per_cpu_s_median": statistics.median(cpu_rates),
+        "threads": torch.get_num_threads(),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "torch": torch.__version__,
+    }
+
+
 def profile(module: MVAEModule, batch: Batch, requests: Batch, max_len: int, precision: str) -> None:
     """Two training steps (a fresh optimiser's first and a timed one) and two generations under
     torch.profiler, after one unprofiled round of each (allocations)."""
@@ -179,10 +226,17 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=None, help="items (overrides --shape)")
     ap.add_argument("--profile", action="store_true", help="profile one step and one generation")
     ap.add_argument("--only", choices=("train", "gen"), default=None, help="measure only one of the two")
+    ap.add_argument("--from-run", type=Path, default=None, help="generate with this run's trained model")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.from_run is not None:
+        result = bench_trained(args.from_run, args.gen_batch, args.repeats, args.precision)
+        print(json.dumps(result, indent=2))
+        if args.json is not None:
+            args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        return
     seed_everything(1111)
     device = resolve_device(args.device)
     config_class = get_explainer(args.model).config_class

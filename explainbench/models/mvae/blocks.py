@@ -19,6 +19,8 @@ from torch import nn
 from torch.nn.functional import gelu
 from torch.nn.utils.parametrizations import spectral_norm
 
+from explainbench.engine.packed import PackCache, PackedLinear, packing_applies
+
 
 class SpectralLayer(nn.Module):
     """f_{dx,dy}(x) = SN(W GELU(x) + b): pre-activation GELU, then a spectrally normalised affine map.
@@ -28,6 +30,10 @@ class SpectralLayer(nn.Module):
     the latent end; 7 + 7 Blocks of contracting (spectral norm <= 1) maps accumulate these offsets, and at
     initialisation [T1, T2] varied across inputs by 5% of their magnitude (30% with zero biases:
     docs/models/mvae.md, "Diagnosis").
+
+    Decoding under bf16 autocast on the CPU (eval mode, no autograd) applies SN(W) prepacked
+    (engine/packed.py): the normalised weight W / sigma(W) is computed and packed once per version of W,
+    b and the power iteration's vectors, instead of once per call.
     """
 
     def __init__(self, d_x: int, d_y: int) -> None:
@@ -35,9 +41,19 @@ class SpectralLayer(nn.Module):
         linear = nn.Linear(d_x, d_y)
         nn.init.zeros_(linear.bias)
         self.linear = spectral_norm(linear)
+        self._packed: PackCache[PackedLinear] = PackCache()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training and packing_applies(x.device):
+            return self.packed(rows=x.shape[0])(gelu(x))
         return self.linear(gelu(x))
+
+    def packed(self, rows: int) -> PackedLinear:
+        """SN(W) and b prepacked for the current weights (in eval mode sigma does not move)."""
+        return self._packed.get(
+            [*self.parameters(), *self.buffers()],
+            lambda: PackedLinear.pack(self.linear.weight, self.linear.bias, rows),
+        )
 
 
 class Block(nn.Module):

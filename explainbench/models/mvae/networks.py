@@ -18,6 +18,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from explainbench.data.vocab import Vocab
 from explainbench.engine.attention import decode_attention
+from explainbench.engine.packed import PackCache, PackedLinear, packing_applies
 from explainbench.models.mvae.blocks import Block, ScaleBlock
 from explainbench.models.mvae.config import MVAEConfig
 from explainbench.models.mvae.tkl import DiagonalGaussian
@@ -182,14 +183,27 @@ class ReconstructionNetwork(nn.Module):
         return t_1, t_2
 
 
+@dataclass(frozen=True)
+class PackedGPT:
+    """GPT-2's projections and output layer prepacked for bf16 decoding on the CPU (engine/packed.py),
+    one per layer: attention's c_attn and c_proj, the MLP's c_fc (GELU fused) and c_proj; lm_head."""
+
+    attention_in: list[PackedLinear]
+    attention_out: list[PackedLinear]
+    mlp_in: list[PackedLinear]
+    mlp_out: list[PackedLinear]
+    lm_head: PackedLinear
+
+
 @dataclass
 class KVCache:
     """GPT-2's keys and values during greedy decoding: per layer [B, heads, n_positions, d_head], of which
-    the first `length` positions are filled."""
+    the first `length` positions are filled; `packed`: the prepacked layers this decoding uses, if any."""
 
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     length: int
+    packed: PackedGPT | None = None
 
 
 class GPTDecoder(nn.Module):
@@ -222,6 +236,7 @@ class GPTDecoder(nn.Module):
             activation_function="gelu_pytorch_tanh",
         )
         self.gpt = GPT2LMHeadModel(gpt2)
+        self._packed: PackCache[PackedGPT] = PackCache()
 
     @property
     def word_embeddings(self) -> nn.Embedding:
@@ -240,15 +255,43 @@ class GPTDecoder(nn.Module):
         return logits[:, logits.shape[1] - n :]
 
     def start(self, t_1: torch.Tensor, t_2: torch.Tensor) -> KVCache:
-        """Run the prefix [T1, T2] once; the returned cache holds every layer's keys and values."""
-        cache = KVCache(keys=[], values=[], length=0)
+        """Run the prefix [T1, T2] once; the returned cache holds every layer's keys and values.
+
+        Decoding under bf16 autocast on the CPU (eval mode, no autograd) runs GPT-2's projections and
+        output layer prepacked (PackedGPT), packed once per version of the weights."""
+        packed = None
+        if not self.training and packing_applies(t_1.device):
+            packed = self.packed_layers(rows=t_1.shape[0])
+        cache = KVCache(keys=[], values=[], length=0, packed=packed)
         self._extend(torch.stack([t_1, t_2], dim=1), cache)
         return cache
 
     def step(self, cache: KVCache, previous: torch.Tensor) -> tuple[torch.Tensor, KVCache]:
         """Logits [B, V] for the next word given the previous word ids [B]; extends the cache in place."""
-        hidden = self._extend(self.word_embeddings(previous).unsqueeze(1), cache)
-        return self.gpt.lm_head(hidden[:, -1]), cache
+        hidden = self._extend(self.word_embeddings(previous).unsqueeze(1), cache)[:, -1]
+        if cache.packed is not None:
+            return cache.packed.lm_head(hidden), cache
+        return self.gpt.lm_head(hidden), cache
+
+    def packed_layers(self, rows: int) -> PackedGPT:
+        """The prepacked layers for the current weights: packed on first use, again after any change."""
+        if self.gpt.config.activation_function != "gelu_pytorch_tanh":
+            raise ValueError("packed decoding fuses GELU's tanh form; the decoder must use it")
+
+        def conv1d(layer: nn.Module) -> PackedLinear:  # transformers' Conv1D: weight [in, out]
+            return PackedLinear.pack(layer.weight.t(), layer.bias, rows)
+
+        def build() -> PackedGPT:
+            layers = self.gpt.transformer.h
+            return PackedGPT(
+                attention_in=[conv1d(block.attn.c_attn) for block in layers],
+                attention_out=[conv1d(block.attn.c_proj) for block in layers],
+                mlp_in=[conv1d(block.mlp.c_fc) for block in layers],
+                mlp_out=[conv1d(block.mlp.c_proj) for block in layers],
+                lm_head=PackedLinear.pack(self.gpt.lm_head.weight, self.gpt.lm_head.bias, rows),
+            )
+
+        return self._packed.get(self.gpt.parameters(), build)
 
     def _extend(self, embeddings: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """GPT-2's forward pass (transformers' GPT2Model with its own modules and weights) for the new
@@ -258,6 +301,7 @@ class GPTDecoder(nn.Module):
         copies one position per layer instead of concatenating the whole cache (transformers'
         DynamicCache). n > 1 only for the first call (the prefix, causal among itself)."""
         gpt = self.gpt.transformer
+        packed = cache.packed
         start, n = cache.length, embeddings.shape[1]
         if n > 1 and start > 0:
             raise ValueError("extend the cache one position at a time after the prefix")
@@ -265,7 +309,8 @@ class GPTDecoder(nn.Module):
         x = gpt.drop(embeddings + gpt.wpe(positions))
         for i, block in enumerate(gpt.h):
             attn = block.attn
-            qkv = attn.c_attn(block.ln_1(x)).split(attn.split_size, dim=2)
+            h = block.ln_1(x)
+            qkv = (packed.attention_in[i](h) if packed else attn.c_attn(h)).split(attn.split_size, dim=2)
             query, key, value = (self._heads(t, attn.num_heads) for t in qkv)
             if i == len(cache.keys):  # the first call allocates (float32: see engine/attention.py)
                 shape = (key.shape[0], key.shape[1], gpt.wpe.num_embeddings, key.shape[3])
@@ -287,8 +332,12 @@ class GPTDecoder(nn.Module):
                     scale=attn.scaling,
                 )
             attended = attended.transpose(1, 2).reshape(x.shape[0], n, -1)
-            x = attn.resid_dropout(attn.c_proj(attended)) + x
-            x = block.mlp(block.ln_2(x)) + x
+            if packed is not None:  # eval mode: the dropouts are the identity
+                x = packed.attention_out[i](attended) + x
+                x = packed.mlp_out[i](packed.mlp_in[i](block.ln_2(x), "gelu_tanh")) + x
+            else:
+                x = attn.resid_dropout(attn.c_proj(attended)) + x
+                x = block.mlp(block.ln_2(x)) + x
         cache.length = start + n
         return gpt.ln_f(x)
 
