@@ -106,7 +106,7 @@ def comparable(results: dict) -> dict:
 
 def epoch_lines(rdir: Path) -> list[dict]:
     rows = [json.loads(x) for x in (rdir / "train_log.jsonl").read_text(encoding="utf-8").splitlines()]
-    return [{k: v for k, v in r.items() if k not in {"train_s", "examples_per_s"}}
+    return [{k: v for k, v in r.items() if k not in {"train_s", "examples_per_s", "wall_s"}}
             for r in rows if r.get("kind") == "epoch"]
 
 
