@@ -12,7 +12,9 @@ from explainbench.engine.module import Batch
 from explainbench.engine.precision import autocast
 from explainbench.models.mvae import MVAEConfig, MVAEModule
 
-needs_ops = pytest.mark.skipif(not P._ops_available(), reason="this torch has no oneDNN packed linear")
+needs_ops = pytest.mark.skipif(
+    not (P._ops_available() and P.cpu_has_bf16()), reason="no native bf16 or no oneDNN packed linear here"
+)
 
 
 @needs_ops
@@ -50,10 +52,16 @@ def test_packing_applies_only_to_cpu_bf16_decoding() -> None:
         with autocast("fp32", "cpu"):
             assert not P.packing_applies(cpu)
         with autocast("bf16", "cpu"):
-            assert P.packing_applies(cpu) == P._ops_available()
+            assert P.packing_applies(cpu) == (P._ops_available() and P.cpu_has_bf16())
             assert not P.packing_applies(torch.device("meta"))
     with autocast("bf16", "cpu"):
         assert not P.packing_applies(cpu)  # autograd on: training keeps autocast's own path
+
+
+def test_no_packing_on_a_cpu_without_bf16_units(monkeypatch) -> None:
+    monkeypatch.setattr(P, "cpu_has_bf16", lambda: False)
+    with torch.no_grad(), autocast("bf16", "cpu"):
+        assert not P.packing_applies(torch.device("cpu"))
 
 
 def test_weights_version_moves_with_in_place_writes() -> None:

@@ -14,8 +14,9 @@ accumulated in fp32, y is rounded to bf16. The one difference is a fused GELU: i
 accumulator before the rounding (autocast rounds y, then computes GELU on the bf16 value and rounds
 again), so it is the more accurate of the two.
 
-Used only where it applies: the CPU, bf16 autocast on, no autograd (decoding), and a torch whose oneDNN
-build has these operators; `packing_applies` says so, and callers keep their plain path otherwise.
+Used only where it applies: the CPU, bf16 autocast on, no autograd (decoding), a CPU with native bf16
+(AVX512-BF16 or AMX) and a torch whose oneDNN build has these operators; `packing_applies` says so, and
+callers keep their plain path otherwise.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import torch
+
+from explainbench.engine.precision import cpu_has_bf16
 
 T = TypeVar("T")
 
@@ -52,9 +55,14 @@ def _cpu_autocast_bf16() -> bool:
 
 
 def packing_applies(device: torch.device) -> bool:
-    """True on the CPU under bf16 autocast with autograd off, where oneDNN's packed linear exists."""
+    """True on the CPU under bf16 autocast with autograd off, where the CPU computes bf16 natively and
+    oneDNN's packed linear exists (elsewhere autocast's own path, which also runs without bf16 units)."""
     return (
-        device.type == "cpu" and not torch.is_grad_enabled() and _cpu_autocast_bf16() and _ops_available()
+        device.type == "cpu"
+        and not torch.is_grad_enabled()
+        and _cpu_autocast_bf16()
+        and cpu_has_bf16()
+        and _ops_available()
     )
 
 
