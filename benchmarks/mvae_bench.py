@@ -208,6 +208,13 @@ def profile(module: MVAEModule, batch: Batch, requests: Batch, max_len: int, pre
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
 
 
+def report(result: dict, json_path: Path | None) -> None:
+    """Print the result, and write it to --json's file when one was given."""
+    print(json.dumps(result, indent=2))
+    if json_path is not None:
+        json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="the tiny test config (smoke run)")
@@ -232,10 +239,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.from_run is not None:
-        result = bench_trained(args.from_run, args.gen_batch, args.repeats, args.precision)
-        print(json.dumps(result, indent=2))
-        if args.json is not None:
-            args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        report(bench_trained(args.from_run, args.gen_batch, args.repeats, args.precision), args.json)
         return
     seed_everything(1111)
     device = resolve_device(args.device)
@@ -294,9 +298,7 @@ def main() -> None:
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "torch": torch.__version__,
     }
-    print(json.dumps(result, indent=2))
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ callers keep their plain path otherwise.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -34,6 +35,7 @@ T = TypeVar("T")
 ACTIVATIONS = ("none", "gelu_tanh")
 
 
+@functools.cache  # asked on every eval-mode call of a packable layer; the answer is the process's
 def _ops_available() -> bool:
     ops = getattr(torch.ops, "mkldnn", None)
     try:

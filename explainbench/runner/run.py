@@ -249,6 +249,12 @@ def _explain_all(explainer: Explainer, requests: list[ExplainRequest], progress:
     return out
 
 
+def _epoch_records(explainer: Explainer) -> list[dict[str, Any]]:
+    """The epoch records of an engine model's TrainResult history (none for other explainers)."""
+    history = getattr(getattr(explainer, "train_result", None), "history", None) or []
+    return [r for r in history if isinstance(r, dict) and r.get("kind", "epoch") == "epoch"]
+
+
 def _throughput(explainer: Explainer, n_train: int, train_s: float) -> tuple[float, float | None, int | None]:
     """(examples trained on, examples/s, epochs).
 
@@ -257,16 +263,14 @@ def _throughput(explainer: Explainer, n_train: int, train_s: float) -> tuple[flo
     resumed run (the history covers the epochs before the interruption). Other explainers: one pass
     over the training split in train_s.
     """
-    result = getattr(explainer, "train_result", None)
-    epochs = getattr(result, "epochs", None)
+    epochs = getattr(getattr(explainer, "train_result", None), "epochs", None)
     epochs = epochs if isinstance(epochs, int) and epochs > 0 else None
     seen, seconds = 0.0, 0.0
-    for record in getattr(result, "history", None) or []:
-        if isinstance(record, dict) and record.get("kind", "epoch") == "epoch":
-            rate, secs = record.get("examples_per_s"), record.get("train_s")
-            if isinstance(rate, (int, float)) and isinstance(secs, (int, float)):
-                seen += rate * secs
-                seconds += secs
+    for record in _epoch_records(explainer):
+        rate, secs = record.get("examples_per_s"), record.get("train_s")
+        if isinstance(rate, (int, float)) and isinstance(secs, (int, float)):
+            seen += rate * secs
+            seconds += secs
     if seen > 0 and seconds > 0:
         return float(round(seen)), seen / seconds, epochs
     seen = float(n_train * (epochs or 1))
@@ -277,17 +281,15 @@ def _time_before_resume(explainer: Explainer) -> float:
     """Seconds of the epochs an engine model finished before the interruption it resumed from (each
     epoch record's `wall_s`, or its `train_s` in logs written before epochs recorded their wall time),
     so that a resumed run's train_s covers its whole training; 0 for a run trained in one go."""
-    result = getattr(explainer, "train_result", None)
-    resumed = getattr(result, "resumed_from_epoch", None)
+    resumed = getattr(getattr(explainer, "train_result", None), "resumed_from_epoch", None)
     if not isinstance(resumed, int):
         return 0.0
     seconds = 0.0
-    for record in getattr(result, "history", None) or []:
-        if isinstance(record, dict) and record.get("kind", "epoch") == "epoch":
-            epoch = record.get("epoch")
-            if isinstance(epoch, int) and epoch <= resumed:
-                secs = record.get("wall_s", record.get("train_s"))
-                seconds += float(secs) if isinstance(secs, (int, float)) else 0.0
+    for record in _epoch_records(explainer):
+        epoch = record.get("epoch")
+        if isinstance(epoch, int) and epoch <= resumed:
+            secs = record.get("wall_s", record.get("train_s"))
+            seconds += float(secs) if isinstance(secs, (int, float)) else 0.0
     return seconds
 
 
