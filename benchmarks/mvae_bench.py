@@ -239,6 +239,10 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.from_run is not None:
+        for needed in (args.from_run / "model" / "config.json", args.from_run / "samples.jsonl"):
+            if not needed.is_file():
+                ap.error(f"--from-run {args.from_run}: {needed} is missing; pass the folder of a finished "
+                         "`explainbench run` of mvae (it holds model/ and samples.jsonl)")
         report(bench_trained(args.from_run, args.gen_batch, args.repeats, args.precision), args.json)
         return
     seed_everything(1111)
